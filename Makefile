@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# IOMMU granule > PAGE_SIZE: the series, its tests and the tooling.
+# `make help` lists the targets.
+
+TOP     := $(CURDIR)
+B       := $(TOP)/build
+RESULTS := $(B)/results
+JOBS    ?= $(shell nproc)
+PAGES   ?= 4k
+
+# BASE_ONLY=1 builds and boots the untouched base tree (negative control).
+ifeq ($(BASE_ONLY),1)
+SRC     := $(B)/linux-base
+O       ?= $(B)/kernel-base
+EXPECT  ?= refuse
+NAME    ?= boot-base
+else
+SRC     := $(B)/linux
+O       ?= $(B)/kernel
+NAME    ?= boot
+endif
+ifneq ($(PAGES),4k)
+O       := $(O)-$(PAGES)
+endif
+# With no patch in patches/ the test kernel is the base: expect refusal.
+EXPECT  ?= $(if $(wildcard patches/0*.patch),work,refuse)
+GRANULES ?= 4k 16k 64k
+
+export PATH := /usr/lib/ccache:$(PATH)
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_BASEDIR := $(B)
+export LINUX_DIR := $(SRC)
+export O RESULTS PAGES
+
+KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+HAVE_DEPS = scripts/deps.sh
+
+.PHONY: all help deps base apply export series-check config build kunit boot \
+	boot16k check checkpatch test clean distclean worktree-base
+
+all: deps base ensure-applied build
+	$(MAKE) --no-print-directory boot GRANULES=16k
+	@grep '^GUEST: pci' $(RESULTS)/$(NAME)-16k.log | sed 's/^GUEST: /  /'
+	@grep -h -e 'virtio-iommu\|iommu: Default domain\|granule' $(RESULTS)/$(NAME)-16k.log | sed 's/^/  /' | head -n 10
+
+help:
+	@echo "make              base, apply, build, boot the 4K kernel behind a 16K-granule IOMMU"
+	@echo "make test         every test; last line 'N passed, N failed'"
+	@echo "make deps         install missing host tools from Debian (root)"
+	@echo "make base         build/linux at tag 'base' (KERNEL_SRC=, BASE=iommu-next)"
+	@echo "make apply        fresh branch at base, git am patches/ (FORCE=1 drops local work)"
+	@echo "make export       write base..HEAD of build/linux to patches/"
+	@echo "make series-check fail when build/linux holds work patches/ lacks"
+	@echo "make build        configure (Kconfig.fragment) and build the test kernel"
+	@echo "make kunit        KUnit suites under QEMU via kunit.py"
+	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES"
+	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
+	@echo "make checkpatch   checkpatch.pl --strict on every patch"
+	@echo "make clean        remove build outputs but keep build/linux"
+
+deps:
+	@sh scripts/deps.sh
+
+base: deps
+	@sh scripts/base.sh
+
+apply: base
+	@sh scripts/series.sh apply
+
+export:
+	@sh scripts/series.sh export
+
+series-check:
+	@sh scripts/series.sh check
+
+# Apply patches/ unless build/linux already holds them (or holds local work,
+# which is then what gets tested).
+ensure-applied: base
+	@if ! git -C $(B)/linux rev-parse -q --verify series >/dev/null; then \
+		sh scripts/series.sh apply; \
+	elif ! sh scripts/series.sh check >/dev/null 2>&1; then \
+		echo "NOTE: build/linux differs from patches/; testing build/linux as it is"; \
+		echo "      ('make apply FORCE=1' tests patches/, 'make export' saves build/linux)"; \
+	fi
+
+worktree-base: base
+	@if [ ! -d $(B)/linux-base ]; then \
+		git -C $(B)/linux worktree add -q --detach $(B)/linux-base base; fi
+
+ifeq ($(BASE_ONLY),1)
+config: worktree-base
+else
+config: ensure-applied
+endif
+	@sh scripts/config.sh
+
+build: config
+	@$(KMAKE) -j$(JOBS)
+	@echo "build: $(O)/arch/arm64/boot/Image.gz ($$(cd $(SRC) && git describe --always --tags))"
+
+kunit: config
+	@sh scripts/kunit.sh
+
+boot: build
+	@EXPECT=$(EXPECT) GRANULES="$(GRANULES)" NAME=$(NAME) sh scripts/boot.sh
+
+checkpatch: base
+	@sh scripts/checkpatch.sh
+
+check: checkpatch
+
+test: deps base
+	@sh scripts/test.sh
+
+clean:
+	rm -rf $(B)/kernel* $(B)/results $(B)/guest
+	-git -C $(B)/linux worktree remove --force $(B)/linux-base 2>/dev/null
+
+distclean:
+	rm -rf $(B)

@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Write the test kernel's .config into $O: scripts/arm64-base.config with
+# Kconfig.fragment merged on top by the kernel's merge_config.sh.  Fails when
+# an option of the fragment does not survive olddefconfig.
+#
+# PAGES=4k|16k|64k selects the CPU page size (the fragment says 4K).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+src=${LINUX_DIR:-$top/build/linux}
+O=${O:-$top/build/kernel}
+PAGES=${PAGES:-4k}
+
+mkdir -p "$O"
+frags="$top/scripts/arm64-base.config $top/Kconfig.fragment"
+if [ "$PAGES" != 4k ]; then
+	pg=$(echo "$PAGES" | tr a-z A-Z)
+	printf '# CONFIG_ARM64_4K_PAGES is not set\nCONFIG_ARM64_%s_PAGES=y\n' "$pg" > "$O/pages.config"
+	frags="$frags $O/pages.config"
+fi
+
+# Only rewrite .config when an input changed: keeps the build incremental.
+stamp="$O/.config-inputs"
+new=$(cat $frags "$top/kunit/.kunitconfig" | cksum)
+if [ -f "$O/.config" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$new" ]; then
+	exit 0
+fi
+
+log="$O/merge_config.log"
+# shellcheck disable=SC2086
+(cd "$src" && ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+	scripts/kconfig/merge_config.sh -m -O "$O" $frags) > "$log" 2>&1
+make -s -C "$src" O="$O" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- olddefconfig >> "$log" 2>&1
+
+bad=0
+# shellcheck disable=SC2086
+for line in $(cat $frags | grep -E '^CONFIG_[A-Z0-9_]+=' ); do
+	opt=${line%%=*}
+	val=${line#*=}
+	if [ "$val" = n ]; then
+		grep -q "^$opt=" "$O/.config" && { echo "config: $opt should be off" >&2; bad=1; }
+	elif ! grep -qx "$line" "$O/.config"; then
+		echo "config: $line requested, .config has: $(grep "^$opt=\|^# $opt " "$O/.config" || echo nothing)" >&2
+		bad=1
+	fi
+done
+[ $bad = 0 ] || exit 1
+
+# kunit.py reuses a .config that holds its kunitconfig, but regenerates it
+# (dropping everything else) unless it recorded that kunitconfig as its last
+# one.  Record it, together with the lines of its arm64 QEMU profile, so
+# `kunit.py run` builds and boots this very configuration.
+{
+	sed -n "s/^\(CONFIG_SERIAL_AMBA_PL01[01].*\)/\1/p" "$top/scripts/arm64-base.config"
+	grep -E '^(CONFIG_|# CONFIG_)' "$top/kunit/.kunitconfig"
+} > "$O/last_used_kunitconfig"
+echo "$new" > "$stamp"
+echo "config: $O/.config ($PAGES pages)"

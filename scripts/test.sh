@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make test`: every test, each stage timed; the summary's last line is
+# "N passed, N failed".  Stages run on even when an earlier one failed.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+RESULTS=${RESULTS:-$top/build/results}
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+timing=$RESULTS/timing.txt
+: > "$timing"
+
+stage() {	# stage <name> <make args...>
+	name=$1; shift
+	echo "=== $name: make $*"
+	s=$(date +%s)
+	make --no-print-directory -C "$top" "$@"
+	rc=$?
+	echo "=== $name: $(($(date +%s) - s)) s (exit $rc)" | tee -a "$timing"
+	return $rc
+}
+
+fail=0
+stage build build || fail=1
+stage kunit kunit || fail=1
+stage boot boot || fail=1
+if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
+	# Negative control: the untouched base must refuse what the series allows.
+	stage base-build build BASE_ONLY=1 || fail=1
+	stage base-boot boot BASE_ONLY=1 || fail=1
+	stage checkpatch checkpatch || fail=1
+fi
+echo "=== timings"
+cat "$timing"
+echo "=== summary"
+sh "$top/scripts/summary.sh" | tee "$RESULTS/summary.txt"
+tail -n 1 "$RESULTS/summary.txt" | grep -q ', 0 failed$' || fail=1
+exit $fail
