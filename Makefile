@@ -57,6 +57,7 @@ help:
 	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES"
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
 	@echo "make checkpatch   checkpatch.pl --strict on every patch"
+	@echo "make check        checkpatch, W=1 build of every prefix (arm64 4K/16K, x86_64), sparse"
 	@echo "make clean        remove build outputs but keep build/linux"
 
 deps:
@@ -108,9 +109,10 @@ boot: build
 checkpatch: base
 	@sh scripts/checkpatch.sh
 
-check: checkpatch
+check: ensure-applied
+	@sh scripts/checkpatch.sh; r=$$?; sh scripts/check.sh && exit $$r
 
-test: deps base
+test: deps
 	@sh scripts/test.sh
 
 clean:

@@ -56,12 +56,12 @@ fetch_debian() {
 	deb=$(ls "$cache"/${pkg}_*.deb 2>/dev/null | head -n 1 || true)
 	if [ -z "$deb" ]; then
 		add_experimental
-		(cd "$cache" && apt-get download -qq "$pkg=$ver") || {
+		(cd "$cache" && apt-get -o APT::Sandbox::User=root download -qq "$pkg=$ver") || {
 			newest=$(apt-cache search --names-only '^linux-source-7\.[0-9]+$' |
 				 awk '{print $1}' | sort -V | tail -n 1)
 			[ -n "$newest" ] || { echo "base: no linux-source-7.* in Debian" >&2; exit 1; }
 			echo "base: !!! $pkg $ver has left the archive; using $newest instead !!!" >&2
-			(cd "$cache" && apt-get download -qq "$newest")
+			(cd "$cache" && apt-get -o APT::Sandbox::User=root download -qq "$newest")
 		}
 		deb=$(ls "$cache"/linux-source-7.*.deb | head -n 1)
 	fi

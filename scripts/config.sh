@@ -35,8 +35,13 @@ log="$O/merge_config.log"
 make -s -C "$src" O="$O" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- olddefconfig >> "$log" 2>&1
 
 bad=0
+# What the fragments ask for, later ones overriding earlier ones.
 # shellcheck disable=SC2086
-for line in $(cat $frags | grep -E '^CONFIG_[A-Z0-9_]+=' ); do
+requested=$(cat $frags | awk '
+	/^CONFIG_[A-Z0-9_]+=/ { split($0, a, "="); if (!(a[1] in v)) o[n++] = a[1]; v[a[1]] = $0 }
+	/^# CONFIG_[A-Z0-9_]+ is not set/ { if (!($2 in v)) o[n++] = $2; v[$2] = $2 "=n" }
+	END { for (i = 0; i < n; i++) print v[o[i]] }')
+for line in $requested; do
 	opt=${line%%=*}
 	val=${line#*=}
 	if [ "$val" = n ]; then

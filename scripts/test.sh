@@ -23,6 +23,7 @@ stage() {	# stage <name> <make args...>
 }
 
 fail=0
+stage base base || fail=1
 stage build build || fail=1
 stage kunit kunit || fail=1
 stage boot boot || fail=1

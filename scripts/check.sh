@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: checkpatch --strict on every patch, then every prefix of the
+# series (bisectability) built with W=1 for arm64 4K, arm64 16K and x86_64
+# (the directories the series touches, after `make prepare`), comparing the
+# warnings with those of the base, and sparse on the touched files of the
+# whole series.  TAP in $RESULTS/check.tap, logs in $RESULTS/check/.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+src=$top/build/linux
+wt=$top/build/linux-check
+RESULTS=${RESULTS:-$top/build/results}
+logs=$RESULTS/check
+mkdir -p "$logs"
+dirs="drivers/iommu/ kernel/dma/"
+configs=${CHECK_CONFIGS:-arm64-4k arm64-16k x86_64}
+export PATH=/usr/lib/ccache:$PATH CCACHE_BASEDIR=$top/build
+
+commits=$(git -C "$src" rev-list --reverse base..HEAD)
+[ -n "$commits" ] || { echo "check: no commits on base"; exit 0; }
+[ -d "$wt" ] || git -C "$src" worktree add -q --detach "$wt" base
+
+n=0 fail=0
+tap=$logs/check.tap.body
+: > "$tap"
+t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi | tee -a "$tap"; }
+
+kmake() {	# kmake <config> <args...>
+	cfg=$1; shift
+	case $cfg in
+	x86_64) a="ARCH=x86_64 CROSS_COMPILE=" ;;
+	*) a="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-" ;;
+	esac
+	# shellcheck disable=SC2086
+	make -s -C "$wt" O="$top/build/check-$cfg" $a -j"$(nproc)" "$@"
+}
+
+configure() {	# configure <config>
+	o=$top/build/check-$1
+	mkdir -p "$o"
+	case $1 in
+	arm64-4k) O=$o LINUX_DIR=$wt PAGES=4k sh "$top/scripts/config.sh" >/dev/null ;;
+	arm64-16k) O=$o LINUX_DIR=$wt PAGES=16k sh "$top/scripts/config.sh" >/dev/null ;;
+	x86_64)
+		[ -f "$o/.config" ] || {
+			kmake x86_64 x86_64_defconfig >/dev/null
+			(cd "$wt" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$o" \
+				"$o/.config" "$top/scripts/x86_64-check.config") >/dev/null
+			kmake x86_64 olddefconfig >/dev/null
+		} ;;
+	esac
+	kmake "$1" prepare >/dev/null 2>&1
+}
+
+warnings() {	# warnings <config> <label>: W=1 build of $dirs, warnings only
+	out=$logs/$2-$1.log
+	kmake "$1" W=1 $dirs > "$out" 2>&1
+	rc=$?
+	grep -E 'warning:|error:' "$out" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u > "$out.w"
+	return $rc
+}
+
+git -C "$wt" checkout -q --detach base
+for c in $configs; do
+	configure "$c"
+	warnings "$c" base
+done
+
+i=0
+for commit in $commits; do
+	i=$((i + 1))
+	subj=$(git -C "$src" log -1 --format=%s "$commit")
+	git -C "$wt" checkout -q --detach "$commit"
+	for c in $configs; do
+		warnings "$c" "p$i"
+		rc=$?
+		new=$(comm -13 "$logs/base-$c.log.w" "$logs/p$i-$c.log.w")
+		[ -z "$new" ] && [ $rc = 0 ]
+		t $? "$c W=1 builds $dirs with no new warning after $i: $subj"
+		[ -z "$new" ] || printf '%s\n' "$new" | sed 's/^/#   /' | tee -a "$tap"
+	done
+done
+
+# sparse on the files the series touches, compared with the base.
+files=$(git -C "$src" diff --name-only base HEAD -- '*.c' | grep -v -e '^tools/' | sed 's/\.c$/.o/')
+for rev in base HEAD; do
+	git -C "$wt" checkout -q --detach "$([ $rev = HEAD ] && git -C "$src" rev-parse HEAD || echo base)"
+	# shellcheck disable=SC2086
+	kmake arm64-4k C=2 $files > "$logs/sparse-$rev.log" 2>&1
+	grep -E 'warning:|error:' "$logs/sparse-$rev.log" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u > "$logs/sparse-$rev.w"
+done
+new=$(comm -13 "$logs/sparse-base.w" "$logs/sparse-HEAD.w")
+[ -z "$new" ]
+t $? "sparse (C=2) on the touched files: no new warning"
+[ -z "$new" ] || printf '%s\n' "$new" | sed 's/^/#   /' | tee -a "$tap"
+
+{ echo "TAP version 13"; echo "1..$n"; cat "$tap"; } > "$RESULTS/check.tap"
+rm -f "$tap"
+exit $fail
