@@ -11,8 +11,10 @@ PAGES   ?= 4k
 
 # BASE_ONLY=1 builds and boots the untouched base tree (negative control).
 ifeq ($(BASE_ONLY),1)
-SRC     := $(B)/linux-base
-O       ?= $(B)/kernel-base
+# Same relative layout as build/linux + build/kernel, so ccache hits for
+# every file the series does not touch.
+SRC     := $(B)/base/linux
+O       ?= $(B)/base/kernel
 EXPECT  ?= refuse
 NAME    ?= boot-base
 else
@@ -86,11 +88,13 @@ ensure-applied: base
 	fi
 
 worktree-base: base
-	@if [ ! -d $(B)/linux-base ]; then \
-		git -C $(B)/linux worktree add -q --detach $(B)/linux-base base; fi
+	@if [ ! -d $(B)/base/linux ]; then mkdir -p $(B)/base && \
+		git -C $(B)/linux worktree add -q --detach $(B)/base/linux base; \
+	else git -C $(B)/base/linux checkout -q --detach base; fi
 
 ifeq ($(BASE_ONLY),1)
 config: worktree-base
+config: export ALLOW_MISSING := 1
 else
 config: ensure-applied
 endif
@@ -116,8 +120,7 @@ test: deps
 	@sh scripts/test.sh
 
 clean:
-	rm -rf $(B)/kernel* $(B)/results $(B)/guest
-	-git -C $(B)/linux worktree remove --force $(B)/linux-base 2>/dev/null
+	rm -rf $(B)/kernel* $(B)/results $(B)/guest $(B)/base/kernel
 
 distclean:
 	rm -rf $(B)

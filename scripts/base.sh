@@ -100,6 +100,15 @@ fi
 kv=$(make -s -C "$out" kernelversion 2>/dev/null || echo unknown)
 cd "$out"
 if [ ! -d .git ]; then
+	# Debian's tarball appends a stanza to .gitignore that ignores every
+	# top-level path, so new files of the series could not be added: drop
+	# it, leaving the kernel's own .gitignore.
+	if grep -q '^# Debian packaging: ignore everything' .gitignore 2>/dev/null; then
+		sed -i '/^# Debian packaging: ignore everything/,$d' .gitignore
+		sed -i '$ { /^#$/d }' .gitignore
+		sed -i '$ { /^$/d }' .gitignore
+		origin="$origin, Debian's packaging stanza removed from .gitignore"
+	fi
 	git init -q
 	git add -A -f .
 	# Fixed identity and dates: the same tree gives the same base commit

@@ -10,7 +10,7 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=$top/build/linux
-wt=$top/build/linux-check
+wt=$top/build/check/linux
 RESULTS=${RESULTS:-$top/build/results}
 logs=$RESULTS/check
 mkdir -p "$logs"
@@ -20,7 +20,7 @@ export PATH=/usr/lib/ccache:$PATH CCACHE_BASEDIR=$top/build
 
 commits=$(git -C "$src" rev-list --reverse base..HEAD)
 [ -n "$commits" ] || { echo "check: no commits on base"; exit 0; }
-[ -d "$wt" ] || git -C "$src" worktree add -q --detach "$wt" base
+[ -d "$wt" ] || { mkdir -p "$top/build/check" && git -C "$src" worktree add -q --detach "$wt" base; }
 
 n=0 fail=0
 tap=$logs/check.tap.body
@@ -34,11 +34,11 @@ kmake() {	# kmake <config> <args...>
 	*) a="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-" ;;
 	esac
 	# shellcheck disable=SC2086
-	make -s -C "$wt" O="$top/build/check-$cfg" $a -j"$(nproc)" "$@"
+	make -s -C "$wt" O="$top/build/check/$cfg" $a -j"$(nproc)" "$@"
 }
 
 configure() {	# configure <config>
-	o=$top/build/check-$1
+	o=$top/build/check/$1
 	mkdir -p "$o"
 	case $1 in
 	arm64-4k) O=$o LINUX_DIR=$wt PAGES=4k sh "$top/scripts/config.sh" >/dev/null ;;

@@ -101,7 +101,8 @@ check)
 	format "$tmp"
 	out=$(diff -r -q "$tmp" "$pdir" 2>&1 | grep -v 'Only in .*: [^0-9]' || true)
 	if [ -n "$out" ]; then
-		echo "series: patches/ differs from base..HEAD of build/linux:"
+		np=$(ls "$pdir"/[0-9]*.patch 2>/dev/null | grep -vc 0000-cover-letter || true)
+		echo "series: patches/ differs from base..HEAD of build/linux ($(g rev-list --count base..HEAD) commits, $np patches in patches/):"
 		diff -r -q "$tmp" "$pdir" 2>&1 | sed "s|$tmp|build/linux|; s|$top/||" | grep -v 'Only in patches: [^0-9]' || true
 		rm -rf "$tmp"
 		exit 1
