@@ -39,7 +39,7 @@ KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
 .PHONY: all help deps base apply export series-check config build kunit boot \
-	boot16k check checkpatch test clean distclean worktree-base
+	check checkpatch revert-check test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
 	$(MAKE) --no-print-directory boot GRANULES=16k
@@ -60,6 +60,7 @@ help:
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
 	@echo "make checkpatch   checkpatch.pl --strict on every patch"
 	@echo "make check        checkpatch, W=1 build of every prefix (arm64 4K/16K, x86_64), sparse"
+	@echo "make revert-check revert each patch alone: some test must fail"
 	@echo "make clean        remove build outputs but keep build/linux"
 
 deps:
@@ -115,6 +116,9 @@ checkpatch: base
 
 check: ensure-applied
 	@sh scripts/checkpatch.sh; r=$$?; sh scripts/check.sh && exit $$r
+
+revert-check: ensure-applied
+	@sh scripts/revert-check.sh
 
 test: deps
 	@sh scripts/test.sh

@@ -41,8 +41,8 @@ configure() {	# configure <config>
 	o=$top/build/check/$1
 	mkdir -p "$o"
 	case $1 in
-	arm64-4k) O=$o LINUX_DIR=$wt PAGES=4k sh "$top/scripts/config.sh" >/dev/null ;;
-	arm64-16k) O=$o LINUX_DIR=$wt PAGES=16k sh "$top/scripts/config.sh" >/dev/null ;;
+	arm64-4k) ALLOW_MISSING=1 O=$o LINUX_DIR=$wt PAGES=4k sh "$top/scripts/config.sh" >/dev/null ;;
+	arm64-16k) ALLOW_MISSING=1 O=$o LINUX_DIR=$wt PAGES=16k sh "$top/scripts/config.sh" >/dev/null ;;
 	x86_64)
 		[ -f "$o/.config" ] || {
 			kmake x86_64 x86_64_defconfig >/dev/null
@@ -73,6 +73,14 @@ for commit in $commits; do
 	i=$((i + 1))
 	subj=$(git -C "$src" log -1 --format=%s "$commit")
 	git -C "$wt" checkout -q --detach "$commit"
+	# A new Kconfig option (the KUnit test) must make it into .config.
+	if git -C "$wt" diff --name-only "$commit~" "$commit" | grep -q Kconfig; then
+		for c in $configs; do
+			rm -f "$top/build/check/$c/.config-inputs"
+			[ "$c" = x86_64 ] && rm -f "$top/build/check/$c/.config"
+			configure "$c"
+		done
+	fi
 	for c in $configs; do
 		warnings "$c" "p$i"
 		rc=$?

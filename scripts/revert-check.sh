@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make revert-check`: every functional patch of the series must be proven by
+# a test.  For each commit of base..HEAD but the KUnit one, revert it alone on
+# top of the series in a separate work tree, build, and run the KUnit suites
+# (and, for driver patches KUnit cannot reach, the QEMU boots): at least one
+# case must fail.  TAP in $RESULTS/revert.tap, logs in $RESULTS/revert/.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+src=$top/build/linux
+wt=$top/build/revert/linux
+O=$top/build/revert/kernel
+RESULTS=${RESULTS:-$top/build/results}
+logs=$RESULTS/revert
+mkdir -p "$logs"
+export PATH=/usr/lib/ccache:$PATH CCACHE_BASEDIR=$top/build
+
+[ -d "$wt" ] || { mkdir -p "$top/build/revert" &&
+	git -C "$src" worktree add -q --detach "$wt" HEAD; }
+head=$(git -C "$src" rev-parse HEAD)
+
+n=0 fail=0 body=
+i=0
+for c in $(git -C "$src" rev-list --reverse base..HEAD); do
+	i=$((i + 1))
+	subj=$(git -C "$src" log -1 --format=%s "$c")
+	case $subj in *"Add KUnit tests"*) continue ;; esac
+	log=$logs/$i.log
+	git -C "$wt" checkout -q --detach -f "$head"
+	if ! git -C "$wt" -c user.name=revert -c user.email=revert@localhost \
+		revert -q --no-edit "$c" > "$log" 2>&1; then
+		git -C "$wt" revert --abort > /dev/null 2>&1
+		n=$((n + 1)); fail=1
+		body="${body}not ok $n - revert of $i ($subj) does not apply
+"
+		continue
+	fi
+	what=
+	case $subj in
+	iommu/virtio:*)
+		# No KUnit reach into the virtio transport: boot behind 16k.
+		LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
+		make -s -C "$wt" O="$O" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+			-j"$(nproc)" >> "$log" 2>&1
+		O=$O RESULTS=$logs NAME=boot-$i GRANULES=16k EXPECT=work \
+			sh "$top/scripts/boot.sh" >> "$log" 2>&1
+		failed=$(grep -c '^not ok' "$logs/boot-$i.tap" 2>/dev/null || echo 0)
+		what="QEMU boot cases" ;;
+	*)
+		LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
+		(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
+			--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
+			--kunitconfig="$top/kunit/.kunitconfig" --jobs="$(nproc)" \
+			--timeout=900) >> "$log" 2>&1
+		line=$(grep 'Testing complete' "$log" | tail -n 1)
+		if [ -z "$line" ]; then
+			failed="all (no result: $(grep -m1 -o -e 'error:.*' -e 'Kernel panic.*' -e 'BUG:.*' "$log" | head -n 1))"
+		else
+			failed=$(echo "$line" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
+			c2=$(echo "$line" | sed -n 's/.*crashed: \([0-9]*\).*/\1/p')
+			failed=$(( ${failed:-0} + ${c2:-0} ))
+		fi
+		what="KUnit cases" ;;
+	esac
+	n=$((n + 1))
+	case $failed in
+	0|"") body="${body}not ok $n - reverting $i ($subj) fails no test
+"; fail=1 ;;
+	*) body="${body}ok $n - reverting $i ($subj): $failed $what fail
+" ;;
+	esac
+	printf '%s' "$body" | tail -n 1
+done
+git -C "$wt" checkout -q --detach -f "$head"
+{ echo "TAP version 13"; echo "1..$n"; printf '%s' "$body"; } > "$RESULTS/revert.tap"
+exit $fail
