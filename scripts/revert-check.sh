@@ -30,7 +30,7 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 	log=$logs/$i.log
 	git -C "$wt" checkout -q --detach -f "$head"
 	if ! git -C "$wt" -c user.name=revert -c user.email=revert@localhost \
-		revert -q --no-edit "$c" > "$log" 2>&1; then
+		revert --no-edit "$c" > "$log" 2>&1; then
 		git -C "$wt" revert --abort > /dev/null 2>&1
 		n=$((n + 1)); fail=1
 		body="${body}not ok $n - revert of $i ($subj) does not apply
