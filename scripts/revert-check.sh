@@ -53,7 +53,7 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 		(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
 			--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
 			--kunitconfig="$top/kunit/.kunitconfig" --jobs="$(nproc)" \
-			--timeout=900) >> "$log" 2>&1
+			--timeout=300) >> "$log" 2>&1
 		line=$(grep 'Testing complete' "$log" | tail -n 1)
 		if [ -z "$line" ]; then
 			failed="all (no result: $(grep -m1 -o -e 'error:.*' -e 'Kernel panic.*' -e 'BUG:.*' "$log" | head -n 1))"
