@@ -119,10 +119,18 @@ if [ ! -d .git ]; then
 		git -c commit.gpgsign=false commit -q -m "base: Linux $kv" -m "Origin: $origin"
 fi
 git tag -f base >/dev/null
-# Series commits are made as the project's own git identity.
+# Series commits are made as the project's own git identity, or a neutral
+# one where there is none (git am needs a committer).
 for k in user.name user.email; do
 	v=$(git -C "$top" config "$k" || true)
-	[ -n "$v" ] && git config "$k" "$v"
+	if [ -n "$v" ]; then
+		git config "$k" "$v"
+	elif [ -z "$(git config "$k" || true)" ]; then
+		case $k in
+		user.name) git config "$k" "iommu-granule" ;;
+		user.email) git config "$k" "iommu-granule@localhost" ;;
+		esac
+	fi
 done
 git config core.autocrlf false
 git config am.keepcr false

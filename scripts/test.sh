@@ -12,6 +12,10 @@ mkdir -p "$RESULTS"
 timing=$RESULTS/timing.txt
 : > "$timing"
 
+# Each stage is also a test case of its own (stages.tap): a stage that fails
+# before it writes its results must not vanish from the summary.
+stages=$RESULTS/stages.tap.body
+: > "$stages"
 stage() {	# stage <name> <make args...>
 	name=$1; shift
 	echo "=== $name: make $*"
@@ -19,6 +23,11 @@ stage() {	# stage <name> <make args...>
 	make --no-print-directory -C "$top" "$@"
 	rc=$?
 	echo "=== $name: $(($(date +%s) - s)) s (exit $rc)" | tee -a "$timing"
+	if [ $rc = 0 ]; then
+		echo "ok - stage $name (make $*)" >> "$stages"
+	else
+		echo "not ok - stage $name (make $*) exited $rc" >> "$stages"
+	fi
 	return $rc
 }
 
@@ -33,6 +42,8 @@ if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	stage base-boot boot BASE_ONLY=1 || fail=1
 	stage checkpatch checkpatch || fail=1
 fi
+{ echo "TAP version 13"; echo "1..$(wc -l < "$stages")"; cat "$stages"; } > "$RESULTS/stages.tap"
+rm -f "$stages"
 echo "=== timings"
 cat "$timing"
 echo "=== summary"
