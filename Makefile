@@ -94,8 +94,8 @@ worktree-base: base
 	else git -C $(B)/base/linux checkout -q --detach base; fi
 
 ifeq ($(BASE_ONLY),1)
-config: worktree-base
 config: export ALLOW_MISSING := 1
+config: worktree-base
 else
 config: ensure-applied
 endif
