@@ -14,7 +14,7 @@ ifeq ($(BASE_ONLY),1)
 # Same relative layout as build/linux + build/kernel, so ccache hits for
 # every file the series does not touch.
 SRC     := $(B)/base/linux
-O       ?= $(B)/base/kernel
+O       := $(B)/base/kernel
 EXPECT  ?= refuse
 NAME    ?= boot-base
 else

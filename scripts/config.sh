@@ -23,7 +23,7 @@ fi
 
 # Only rewrite .config when an input changed: keeps the build incremental.
 stamp="$O/.config-inputs"
-new=$(cat $frags "$top/kunit/.kunitconfig" | cksum)
+new=$( (echo "$src"; cat $frags "$top/kunit/.kunitconfig") | cksum)
 if [ -f "$O/.config" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$new" ]; then
 	exit 0
 fi

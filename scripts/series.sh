@@ -40,8 +40,11 @@ format() {	# $1: output directory
 	[ "$n" -gt 0 ] || return 0
 	cl=
 	[ "$n" -gt 1 ] && cl="--cover-letter --cover-from-description=subject"
+	# The cover letter is from the series' author, not the local user.
 	# shellcheck disable=SC2086
-	g format-patch -q --zero-commit --no-signature --base=base $cl \
+	g -c user.name="$(g log -1 --format=%an HEAD)" \
+	  -c user.email="$(g log -1 --format=%ae HEAD)" \
+		format-patch -q --zero-commit --no-signature --base=base $cl \
 		--subject-prefix="PATCH v$ver" -o "$1" base..HEAD
 	# The cover letter's Date is the time of export: use the newest
 	# patch's author date so unchanged commits give unchanged output.
