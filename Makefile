@@ -60,7 +60,7 @@ help:
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
 	@echo "make checkpatch   checkpatch.pl --strict on every patch"
 	@echo "make check        checkpatch, W=1 build of every prefix (arm64 4K/16K, x86_64), sparse"
-	@echo "make revert-check revert each patch alone: some test must fail"
+	@echo "make revert-check revert each patch alone: some test must fail (PATCHES=\"4 11\": only those)"
 	@echo "make clean        remove build outputs but keep build/linux"
 
 deps:

@@ -93,16 +93,17 @@ for commit in $commits; do
 done
 
 # sparse on the files the series touches, compared with the base.  The
-# kernel only runs a sparse that passes its scripts/checker-valid.sh.
-if [ "$(sh "$wt/scripts/checker-valid.sh" sparse 2>/dev/null)" != 1 ]; then
-	t 1 "sparse on the touched files: $(sparse --version 2>/dev/null || echo 'no sparse') fails the kernel's scripts/checker-valid.sh (no __typeof_unqual__), so sparse did not run"
+# kernel only runs a sparse that passes its scripts/checker-valid.sh;
+# scripts/sparse.sh finds or builds one.
+if ! checker=$(sh "$top/scripts/sparse.sh" "$wt" 2>"$logs/sparse-setup.log"); then
+	t 1 "sparse on the touched files: no sparse passing scripts/checker-valid.sh (see $logs/sparse-setup.log), so sparse did not run"
 else
 	files=$(git -C "$src" diff --name-only base HEAD -- '*.c' | grep -v -e '^tools/' | sed 's/\.c$/.o/')
 	for rev in base HEAD; do
 		git -C "$wt" checkout -q --detach "$([ $rev = HEAD ] && git -C "$src" rev-parse HEAD || echo base)"
 		kmake arm64-4k olddefconfig > /dev/null 2>&1
 		# shellcheck disable=SC2086
-		kmake arm64-4k C=2 $files > "$logs/sparse-$rev.log" 2>&1
+		kmake arm64-4k C=2 CHECK="$checker" $files > "$logs/sparse-$rev.log" 2>&1
 		grep -E 'warning:|error:' "$logs/sparse-$rev.log" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u > "$logs/sparse-$rev.w"
 	done
 	new=$(comm -13 "$logs/sparse-base.w" "$logs/sparse-HEAD.w")

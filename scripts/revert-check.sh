@@ -6,6 +6,7 @@
 # top of the series in a separate work tree, build, and run the KUnit suites
 # (and, for driver patches KUnit cannot reach, the QEMU boots): at least one
 # case must fail.  TAP in $RESULTS/revert.tap, logs in $RESULTS/revert/.
+# PATCHES="4 11" limits the run to those patch numbers.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,9 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 	i=$((i + 1))
 	subj=$(git -C "$src" log -1 --format=%s "$c")
 	case $subj in *"Add KUnit tests"*) continue ;; esac
+	if [ -n "${PATCHES:-}" ]; then
+		case " $PATCHES " in *" $i "*) ;; *) continue ;; esac
+	fi
 	log=$logs/$i.log
 	git -C "$wt" checkout -q --detach -f "$head"
 	if ! git -C "$wt" -c user.name=revert -c user.email=revert@localhost \
