@@ -18,7 +18,8 @@ for p in "$top"/patches/[0-9]*.patch; do
 	[ -e "$p" ] || continue
 	case $(basename "$p") in 0000-cover-letter.patch) continue;; esac
 	n=$((n + 1))
-	out=$("$src/scripts/checkpatch.pl" --strict --root="$src" "$p" 2>&1 || true)
+	# Debian's python3 first: its python3-ply lets checkpatch run spdxcheck.py
+	out=$(PATH=/usr/bin:$PATH "$src/scripts/checkpatch.pl" --strict --root="$src" "$p" 2>&1 || true)
 	printf '== %s\n%s\n' "$(basename "$p")" "$out" >> "$log"
 	tot=$(printf '%s\n' "$out" | grep '^total:' || echo "total: ? errors")
 	case $tot in
