@@ -11,7 +11,8 @@ bison:bison bc:bc cpio:cpio python3:python3 sparse:sparse b4:b4
 dtc:device-tree-compiler xz:xz-utils git:git make:make gcc:gcc
 perl:perl rsync:rsync openssl:openssl"
 headers="/usr/include/openssl/ssl.h:libssl-dev /usr/include/libelf.h:libelf-dev
-/usr/lib/python3/dist-packages/ply/__init__.py:python3-ply"
+/usr/lib/python3/dist-packages/ply/__init__.py:python3-ply
+/usr/lib/python3/dist-packages/git/__init__.py:python3-git"
 
 missing=
 for t in $tools; do
