@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make revert-check`: every functional patch of the series must be proven by
-# a test.  For each commit of base..HEAD but the KUnit one, revert it alone on
-# top of the series in a separate work tree, build, and run the KUnit suites
-# (and, for driver patches KUnit cannot reach, the QEMU boots): at least one
-# case must fail.  TAP in $RESULTS/revert.tap, logs in $RESULTS/revert/.
+# a test.  For each commit of base..HEAD but those adding KUnit tests, revert
+# it alone on top of the series in a separate work tree, build, and run the
+# KUnit suites (dma-iommu, apple-dart, virtio-iommu): at least one case must
+# fail.  TAP in $RESULTS/revert.tap, logs in $RESULTS/revert/.
 # PATCHES="4 11" limits the run to those patch numbers.
 set -u
 
@@ -43,15 +43,6 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 	fi
 	what=
 	case $subj in
-	iommu/virtio:*)
-		# No KUnit reach into the virtio transport: boot behind 16k.
-		LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
-		make -s -C "$wt" O="$O" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-			-j"$(nproc)" >> "$log" 2>&1
-		O=$O RESULTS=$logs NAME=boot-$i GRANULES=16k EXPECT=work \
-			sh "$top/scripts/boot.sh" >> "$log" 2>&1
-		failed=$(grep -c '^not ok' "$logs/boot-$i.tap" 2>/dev/null || echo 0)
-		what="QEMU boot cases" ;;
 	*)
 		LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
 		(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
