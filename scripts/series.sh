@@ -77,6 +77,18 @@ apply)
 	;;
 export)
 	n=$(g rev-list --count base..HEAD)
+	# An edit of patches/0000-cover-letter.patch is kept: unless the
+	# branch description was edited since apply, it is refreshed from
+	# the cover letter before the series is written out again.
+	if [ -f "$cover" ] && [ -f "$src/.git/cover-description" ]; then
+		desc=$(g config branch.$branch.description || true)
+		if [ "$desc" = "$(cat "$src/.git/cover-description")" ]; then
+			cover_to_description > "$src/.git/cover-description"
+			g config branch.$branch.description "$(cat "$src/.git/cover-description")"
+		elif [ "$(cover_to_description)" != "$(cat "$src/.git/cover-description")" ]; then
+			die "the cover letter and the branch description were both edited; keep one"
+		fi
+	fi
 	if [ "$n" -gt 1 ] && [ -z "$(g config branch.$branch.description || true)" ]; then
 		die "no cover letter text: git -C build/linux branch --edit-description $branch"
 	fi
