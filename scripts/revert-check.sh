@@ -50,8 +50,17 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 			--kunitconfig="$top/kunit/.kunitconfig" --jobs="$(nproc)" \
 			--timeout=300) >> "$log" 2>&1
 		line=$(grep 'Testing complete' "$log" | tail -n 1)
-		if [ -z "$line" ]; then
-			failed="all (no result: $(grep -m1 -o -e 'error:.*' -e 'Kernel panic.*' -e 'BUG:.*' "$log" | head -n 1))"
+		if [ -z "$line" ] && grep -q 'error:' "$log"; then
+			# A revert that does not build shows nothing about
+			# the patch: the series must stay revertable alone.
+			n=$((n + 1)); fail=1
+			body="${body}not ok $n - reverting $i ($subj) does not build: $(grep -m1 -o 'error:.*' "$log")
+"
+			printf '%s' "$body" | tail -n 1
+			continue
+		elif [ -z "$line" ]; then
+			# The tests crashed the kernel: they caught it.
+			failed="all (the test kernel crashed: $(grep -m1 -o -e 'Kernel panic.*' -e 'BUG:.*' -e 'timed out.*' "$log" | head -n 1))"
 		else
 			failed=$(echo "$line" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
 			c2=$(echo "$line" | sed -n 's/.*crashed: \([0-9]*\).*/\1/p')
