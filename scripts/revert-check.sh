@@ -41,40 +41,38 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 "
 		continue
 	fi
-	what=
-	case $subj in
-	*)
-		LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
-		(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
-			--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
-			--kunitconfig="$top/kunit/.kunitconfig" --jobs="$(nproc)" \
-			--timeout=300) >> "$log" 2>&1
-		line=$(grep 'Testing complete' "$log" | tail -n 1)
-		if [ -z "$line" ] && grep -q 'error:' "$log"; then
-			# A revert that does not build shows nothing about
-			# the patch: the series must stay revertable alone.
-			n=$((n + 1)); fail=1
-			body="${body}not ok $n - reverting $i ($subj) does not build: $(grep -m1 -o 'error:.*' "$log")
-"
-			printf '%s' "$body" | tail -n 1
-			continue
-		elif [ -z "$line" ]; then
-			# The tests crashed the kernel: they caught it.
-			failed="all (the test kernel crashed: $(grep -m1 -o -e 'Kernel panic.*' -e 'BUG:.*' -e 'timed out.*' "$log" | head -n 1))"
-		else
-			failed=$(echo "$line" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
-			c2=$(echo "$line" | sed -n 's/.*crashed: \([0-9]*\).*/\1/p')
-			failed=$(( ${failed:-0} + ${c2:-0} ))
-		fi
-		what="KUnit cases" ;;
-	esac
+	LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
+	(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
+		--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
+		--kunitconfig="$top/kunit/.kunitconfig" --jobs="$(nproc)" \
+		--timeout=300) >> "$log" 2>&1
+	line=$(grep 'Testing complete' "$log" | tail -n 1)
+	crash=$(grep -m1 -o -e 'Kernel panic.*' -e 'BUG:.*' -e 'timed out.*' "$log" | head -n 1)
 	n=$((n + 1))
-	case $failed in
-	0|"") body="${body}not ok $n - reverting $i ($subj) fails no test
-"; fail=1 ;;
-	*) body="${body}ok $n - reverting $i ($subj): $failed $what fail
-" ;;
-	esac
+	if [ -n "$line" ]; then
+		failed=$(echo "$line" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
+		c2=$(echo "$line" | sed -n 's/.*crashed: \([0-9]*\).*/\1/p')
+		failed=$(( ${failed:-0} + ${c2:-0} ))
+		if [ "$failed" -gt 0 ]; then
+			body="${body}ok $n - reverting $i ($subj): $failed KUnit cases fail
+"
+		else
+			body="${body}not ok $n - reverting $i ($subj) fails no test
+"; fail=1
+		fi
+	elif grep -q 'error:' "$log"; then
+		# A revert that does not build shows nothing about the patch:
+		# the series must stay revertable one patch at a time.
+		body="${body}not ok $n - reverting $i ($subj) does not build: $(grep -m1 -o 'error:.*' "$log")
+"; fail=1
+	elif [ -n "$crash" ]; then
+		# The tests crashed the kernel: they caught it.
+		body="${body}ok $n - reverting $i ($subj): the test kernel crashed: $crash
+"
+	else
+		body="${body}not ok $n - reverting $i ($subj) gave no test result (log: ${log#"$top"/})
+"; fail=1
+	fi
 	printf '%s' "$body" | tail -n 1
 done
 git -C "$wt" checkout -q --detach -f "$head"
