@@ -15,7 +15,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=${LINUX_DIR:-$top/build/linux}
 pdir=$top/patches
-ver=${SERIES_VERSION:-4}
+ver=${SERIES_VERSION:-5}
 branch=series
 cover=$pdir/0000-cover-letter.patch
 
