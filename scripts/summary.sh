@@ -10,19 +10,21 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 RESULTS=${RESULTS:-$top/build/results}
 pass=0 fail=0
 
-if [ -f "$RESULTS/kunit.log" ]; then
-	line=$(grep 'Testing complete' "$RESULTS/kunit.log" | tail -n 1 || true)
+# kunit.log and kunit-highmem.log: the same suites in two guests.
+for k in kunit kunit-highmem; do
+	[ -f "$RESULTS/$k.log" ] || continue
+	line=$(grep 'Testing complete' "$RESULTS/$k.log" | tail -n 1 || true)
 	num() { echo "$line" | sed -n "s/.*$1: \([0-9]*\).*/\1/p"; }
 	p=$(num passed); f=$(num failed); s=$(num skipped); c=$(num crashed); e=$(num errors)
 	if [ -z "$line" ]; then
-		echo "kunit: no result (build or boot failed), counted as 1 failure"
+		echo "$k: no result (build or boot failed), counted as 1 failure"
 		fail=$((fail + 1))
 	else
-		echo "kunit: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped, ${c:-0} crashed, ${e:-0} errors"
+		echo "$k: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped, ${c:-0} crashed, ${e:-0} errors"
 		pass=$((pass + ${p:-0}))
 		fail=$((fail + ${f:-0} + ${s:-0} + ${c:-0} + ${e:-0}))
 	fi
-fi
+done
 for t in "$RESULTS"/*.tap; do
 	[ -e "$t" ] || continue
 	p=$(grep -c '^ok ' "$t" || true)
