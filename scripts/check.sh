@@ -25,7 +25,18 @@ commits=$(git -C "$src" rev-list --reverse base..HEAD)
 n=0 fail=0
 tap=$logs/check.tap.body
 : > "$tap"
-t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi | tee -a "$tap"; }
+# Not a pipeline into tee: fail must be set in this shell, not a subshell.
+t() {	# t <ok:0|1> <description>
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		line="ok $n - $2"
+	else
+		line="not ok $n - $2"
+		fail=1
+	fi
+	echo "$line" >> "$tap"
+	echo "$line"
+}
 
 kmake() {	# kmake <config> <args...>
 	cfg=$1; shift
