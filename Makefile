@@ -38,7 +38,7 @@ export O RESULTS PAGES
 KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
-.PHONY: all help deps base apply export series-check config build kunit boot \
+.PHONY: all help deps base apply export series-check config build module kunit boot \
 	check checkpatch revert-check test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
@@ -56,7 +56,8 @@ help:
 	@echo "make series-check fail when build/linux holds work patches/ lacks"
 	@echo "make build        configure (Kconfig.fragment) and build the test kernel"
 	@echo "make kunit        KUnit suites under QEMU via kunit.py"
-	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES"
+	@echo "make module       build the test modules of drivers/ against the test kernel"
+	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES, test modules loaded"
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
 	@echo "make checkpatch   checkpatch.pl --strict on every patch"
 	@echo "make check        checkpatch, W=1 build of every prefix (arm64 4K/16K, x86_64), sparse"
@@ -108,8 +109,15 @@ build: config
 kunit: config
 	@sh scripts/kunit.sh
 
+# The test modules of drivers/, built out of tree against $(O).
+module: build
+	@sh scripts/module.sh
+
+# The guest loads the test modules only where the kernel should work: the
+# base refuses the granules the modules are about.
 boot: build
-	@EXPECT=$(EXPECT) GRANULES="$(GRANULES)" NAME=$(NAME) sh scripts/boot.sh
+	@if [ "$(EXPECT)" = work ]; then m=$$(sh scripts/module.sh) || exit 1; fi; \
+	EXPECT=$(EXPECT) GRANULES="$(GRANULES)" NAME=$(NAME) MODULES="$$m" sh scripts/boot.sh
 
 checkpatch: base
 	@sh scripts/checkpatch.sh

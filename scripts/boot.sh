@@ -11,6 +11,12 @@
 # EXPECT=work: every device probes into a DMA domain and the disk reads back
 # intact.  EXPECT=refuse is the negative control for the unpatched base: a
 # granule above PAGE_SIZE must be refused; granule 4k must still work.
+#
+# MODULES: test modules (scripts/module.sh) the guest loads after its own
+# checks.  A module reports TAP lines "<name>: ok N - ..." in the kernel log,
+# which the guest copies as "GUEST: <name>: ...", and declares their number
+# as MODULE_INFO(tap_plan, ...).  With EXPECT=work each becomes a case here,
+# failed if the module never printed it, so the count is the same every run.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +31,7 @@ TIMEOUT=${TIMEOUT:-300}
 image=$O/arch/arm64/boot/Image.gz
 [ -f "$image" ] || { echo "boot: no $image: run 'make build'" >&2; exit 1; }
 mkdir -p "$RESULTS"
-work=$top/build/guest
+work=${GUEST_DIR:-$top/build/guest}
 mkdir -p "$work"
 
 # Initramfs from Debian's busybox-static, written by the kernel's own tool.
@@ -65,6 +71,25 @@ t() {	# t <ok:0|1> <description>
 	tail -n 1 "$tap.body"
 }
 has() { grep -q -- "$1" "$log"; }
+# The TAP cases a module declares (0 if it declares none).
+plan() { tr '\0' '\n' < "$1" | sed -n 's/^tap_plan=\([0-9]*\)$/\1/p' | head -n 1; }
+# One case per TAP case of each module, as its lines in the kernel log say.
+modcases() {	# modcases <granule>
+	for m in $MODULES; do
+		k=$(basename "$m" .ko)
+		has "GUEST: insmod $k.ko ok"; t $? "$1: insmod $k.ko"
+		i=0 p=$(plan "$m")
+		while [ "$i" -lt "${p:-0}" ]; do
+			i=$((i + 1))
+			line=$(sed -n "s/^GUEST: $k: \(\(not \)\{0,1\}ok $i - .*\)$/\1/p" "$log" | tail -n 1)
+			case $line in
+			"ok $i - "*) t 0 "$1: $k: ${line#"ok $i - "}" ;;
+			"not ok $i - "*) t 1 "$1: $k: ${line#"not ok $i - "}" ;;
+			*) t 1 "$1: $k: case $i did not report" ;;
+			esac
+		done
+	done
+}
 
 for g in $GRANULES; do
 	log=$RESULTS/$NAME-$g.log
@@ -108,6 +133,7 @@ for g in $GRANULES; do
 	done
 	has "GUEST: disk write-readback ok"; t $? "$g: a write through the IOMMU reads back"
 	has "GUEST: net eth0"; t $? "$g: virtio-net probed"
+	modcases "$g"
 done
 
 { echo "TAP version 13"; echo "1..$n"; cat "$tap.body"; } > "$tap"
