@@ -38,7 +38,7 @@ export O RESULTS PAGES
 KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
-.PHONY: all help deps base apply export series-check config build module kunit boot \
+.PHONY: all help deps base apply export series-check b4-check config build module kunit boot \
 	check checkpatch revert-check test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
@@ -54,6 +54,7 @@ help:
 	@echo "make apply        fresh branch at base, git am patches/ (FORCE=1 drops local work)"
 	@echo "make export       write base..HEAD of build/linux to patches/"
 	@echo "make series-check fail when build/linux holds work patches/ lacks"
+	@echo "make b4-check     b4 prep/send -o/shazam on build/linux, compared with patches/"
 	@echo "make build        configure (Kconfig.fragment) and build the test kernel"
 	@echo "make kunit        KUnit suites under QEMU via kunit.py"
 	@echo "make module       build the test modules of drivers/ against the test kernel"
@@ -78,6 +79,12 @@ export:
 
 series-check:
 	@sh scripts/series.sh check
+
+# b4's view of build/linux (prep --show-info, checkpatch, send -o into
+# build/b4/, shazam of patches/ on a clone) compared with patches/; offline,
+# and build/linux is only read.
+b4-check:
+	@sh scripts/series.sh b4-check
 
 # Apply patches/ unless build/linux already holds them (or holds local work,
 # which is then what gets tested).

@@ -2,11 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make revert-check`: every functional patch of the series must be proven by
-# a test.  For each commit of base..HEAD but those adding KUnit tests, revert
+# a test.  For each commit of base..HEAD but those of the KUnit tests, revert
 # it alone on top of the series in a separate work tree, build, and run the
 # KUnit suites (dma-iommu, apple-dart, virtio-iommu): at least one case must
 # fail.  TAP in $RESULTS/revert.tap, logs in $RESULTS/revert/.
 # PATCHES="4 11" limits the run to those patch numbers.
+#
+# A patch that later patches build on (a helper they call, lines they change,
+# a flag the tests use) cannot be reverted alone.  For such a patch,
+# scripts/revert/<its subject as git log's %f>.diff undoes its behaviour, and
+# only that, on top of the whole series: it is applied instead of the revert.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,19 +32,31 @@ i=0
 for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 	i=$((i + 1))
 	subj=$(git -C "$src" log -1 --format=%s "$c")
-	case $subj in *"Add KUnit tests"*) continue ;; esac
+	case $subj in *KUnit*) continue ;; esac
 	if [ -n "${PATCHES:-}" ]; then
 		case " $PATCHES " in *" $i "*) ;; *) continue ;; esac
 	fi
 	log=$logs/$i.log
 	git -C "$wt" checkout -q --detach -f "$head"
-	if ! git -C "$wt" -c user.name=revert -c user.email=revert@localhost \
-		revert --no-edit "$c" > "$log" 2>&1; then
-		git -C "$wt" revert --abort > /dev/null 2>&1
-		n=$((n + 1)); fail=1
-		body="${body}not ok $n - revert of $i ($subj) does not apply
+	undo=$top/scripts/revert/$(git -C "$src" log -1 --format=%f "$c").diff
+	if [ -f "$undo" ]; then
+		what="undoing $i by scripts/revert/${undo##*/}"
+		if ! git -C "$wt" apply "$undo" > "$log" 2>&1; then
+			n=$((n + 1)); fail=1
+			body="${body}not ok $n - $what ($subj): the diff does not apply
 "
-		continue
+			continue
+		fi
+	else
+		what="reverting $i"
+		if ! git -C "$wt" -c user.name=revert -c user.email=revert@localhost \
+			revert --no-edit "$c" > "$log" 2>&1; then
+			git -C "$wt" revert --abort > /dev/null 2>&1
+			n=$((n + 1)); fail=1
+			body="${body}not ok $n - revert of $i ($subj) does not apply
+"
+			continue
+		fi
 	fi
 	LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$log" 2>&1
 	(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
@@ -54,23 +71,23 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
 		c2=$(echo "$line" | sed -n 's/.*crashed: \([0-9]*\).*/\1/p')
 		failed=$(( ${failed:-0} + ${c2:-0} ))
 		if [ "$failed" -gt 0 ]; then
-			body="${body}ok $n - reverting $i ($subj): $failed KUnit cases fail
+			body="${body}ok $n - $what ($subj): $failed KUnit cases fail
 "
 		else
-			body="${body}not ok $n - reverting $i ($subj) fails no test
+			body="${body}not ok $n - $what ($subj) fails no test
 "; fail=1
 		fi
 	elif grep -q 'error:' "$log"; then
 		# A revert that does not build shows nothing about the patch:
 		# the series must stay revertable one patch at a time.
-		body="${body}not ok $n - reverting $i ($subj) does not build: $(grep -m1 -o 'error:.*' "$log")
+		body="${body}not ok $n - $what ($subj) does not build: $(grep -m1 -o 'error:.*' "$log")
 "; fail=1
 	elif [ -n "$crash" ]; then
 		# The tests crashed the kernel: they caught it.
-		body="${body}ok $n - reverting $i ($subj): the test kernel crashed: $crash
+		body="${body}ok $n - $what ($subj): the test kernel crashed: $crash
 "
 	else
-		body="${body}not ok $n - reverting $i ($subj) gave no test result (log: ${log#"$top"/})
+		body="${body}not ok $n - $what ($subj) gave no test result (log: ${log#"$top"/})
 "; fail=1
 	fi
 	printf '%s' "$body" | tail -n 1

@@ -41,6 +41,7 @@ if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	stage base-build build BASE_ONLY=1 || fail=1
 	stage base-boot boot BASE_ONLY=1 || fail=1
 	stage checkpatch checkpatch || fail=1
+	stage b4 b4-check || fail=1
 fi
 { echo "TAP version 13"; echo "1..$(wc -l < "$stages")"; cat "$stages"; } > "$RESULTS/stages.tap"
 rm -f "$stages"
