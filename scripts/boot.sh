@@ -58,17 +58,12 @@ fi
 want=$(md5sum < "$disk_src" | cut -d' ' -f1)
 
 set +e
-n=0
+. "$top/scripts/ktap.sh"
+KTAP_ECHO=1
 tap=$RESULTS/$NAME.tap
-: > "$tap.body"
+ktap_open "$tap"
 t() {	# t <ok:0|1> <description>
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2" >> "$tap.body"
-	else
-		echo "not ok $n - $2" >> "$tap.body"
-	fi
-	tail -n 1 "$tap.body"
+	ktap_result "$1" "$2"
 }
 has() { grep -q -- "$1" "$log"; }
 # The TAP cases a module declares (0 if it declares none).
@@ -107,8 +102,7 @@ for g in $GRANULES; do
 		-netdev user,id=n0,restrict=on \
 		-device virtio-net-pci,netdev=n0,iommu_platform=on,disable-legacy=on,romfile= \
 		< /dev/null 2>&1 | tr -d '\r' > "$log" || true
-	echo "# granule $g: $(($(date +%s) - start)) s, log $log" >> "$tap.body"
-	tail -n 1 "$tap.body"
+	ktap_diag "granule $g: $(($(date +%s) - start)) s, log $log"
 
 	has "GUEST: done"; t $? "$g: guest booted, ran its checks and powered off"
 	! grep -q -e 'Call trace:' -e 'Kernel panic' -e 'BUG:' -e 'cut here' "$log"
@@ -136,6 +130,5 @@ for g in $GRANULES; do
 	modcases "$g"
 done
 
-{ echo "TAP version 13"; echo "1..$n"; cat "$tap.body"; } > "$tap"
-rm -f "$tap.body"
-! grep -q '^not ok' "$tap"
+ktap_close "$tap"
+! ktap_failed "$tap"

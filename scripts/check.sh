@@ -22,20 +22,14 @@ commits=$(git -C "$src" rev-list --reverse base..HEAD)
 [ -n "$commits" ] || { echo "check: no commits on base"; exit 0; }
 [ -d "$wt" ] || { mkdir -p "$top/build/check" && git -C "$src" worktree add -q --detach "$wt" base; }
 
-n=0 fail=0
-tap=$logs/check.tap.body
-: > "$tap"
-# Not a pipeline into tee: fail must be set in this shell, not a subshell.
+. "$top/scripts/ktap.sh"
+KTAP_ECHO=1
+ktap_open "$RESULTS/check.tap"
+fail=0
+# Not in a pipeline: fail must be set in this shell, not a subshell.
 t() {	# t <ok:0|1> <description>
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		line="ok $n - $2"
-	else
-		line="not ok $n - $2"
-		fail=1
-	fi
-	echo "$line" >> "$tap"
-	echo "$line"
+	ktap_result "$1" "$2"
+	[ "$1" = 0 ] || fail=1
 }
 
 kmake() {	# kmake <config> <args...>
@@ -99,7 +93,7 @@ for commit in $commits; do
 		new=$(comm -13 "$logs/base-$c.log.w" "$logs/p$i-$c.log.w")
 		[ -z "$new" ] && [ $rc = 0 ]
 		t $? "$c W=1 builds $dirs with no new warning after $i: $subj"
-		[ -z "$new" ] || printf '%s\n' "$new" | sed 's/^/#   /' | tee -a "$tap"
+		[ -z "$new" ] || ktap_diag "$(printf '%s\n' "$new" | sed 's/^/  /')"
 	done
 done
 
@@ -152,9 +146,8 @@ else
 	new=$(comm -13 "$logs/sparse-base.w" "$logs/sparse-HEAD.w")
 	[ -z "$new" ] && [ $ok = 0 ]
 	t $? "sparse (C=2) on$files: no new warning${unbuilt:+ (not built by arm64 or x86_64, so not checked:$unbuilt)}"
-	[ -z "$new" ] || printf '%s\n' "$new" | sed 's/^/#   /' | tee -a "$tap"
+	[ -z "$new" ] || ktap_diag "$(printf '%s\n' "$new" | sed 's/^/  /')"
 fi
 
-{ echo "TAP version 13"; echo "1..$n"; cat "$tap"; } > "$RESULTS/check.tap"
-rm -f "$tap"
+ktap_close "$RESULTS/check.tap"
 exit $fail

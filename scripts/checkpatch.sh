@@ -12,23 +12,21 @@ RESULTS=${RESULTS:-$top/build/results}
 mkdir -p "$RESULTS"
 log=$RESULTS/checkpatch.log
 : > "$log"
-n=0 fail=0
-body=
+. "$top/scripts/ktap.sh"
+ktap_open "$RESULTS/checkpatch.tap"
+fail=0
 for p in "$top"/patches/[0-9]*.patch; do
 	[ -e "$p" ] || continue
 	case $(basename "$p") in 0000-cover-letter.patch) continue;; esac
-	n=$((n + 1))
 	# Debian's python3 first: its python3-ply lets checkpatch run spdxcheck.py
 	out=$(PATH=/usr/bin:$PATH "$src/scripts/checkpatch.pl" --strict --root="$src" "$p" 2>&1 || true)
 	printf '== %s\n%s\n' "$(basename "$p")" "$out" >> "$log"
 	tot=$(printf '%s\n' "$out" | grep '^total:' || echo "total: ? errors")
 	case $tot in
-	"total: 0 errors, 0 warnings, 0 checks"*) body="${body}ok $n - $(basename "$p"): $tot
-" ;;
-	*) body="${body}not ok $n - $(basename "$p"): $tot
-"; fail=1 ;;
+	"total: 0 errors, 0 warnings, 0 checks"*) ktap_ok "$(basename "$p"): $tot" ;;
+	*) ktap_not_ok "$(basename "$p"): $tot"; fail=1 ;;
 	esac
 done
-{ echo "TAP version 13"; echo "1..$n"; printf '%s' "$body"; } > "$RESULTS/checkpatch.tap"
+ktap_close "$RESULTS/checkpatch.tap"
 cat "$RESULTS/checkpatch.tap"
 exit $fail

@@ -26,6 +26,8 @@ mkdir -p "$RESULTS"
 kunit() {	# kunit <name> <run|exec> [kunit.py args...]
 	name=$1 cmd=$2; shift 2
 	r=0
+	# No report of an earlier run may stand in for one this run lacks.
+	rm -f "$RESULTS/$name.json"
 	(cd "$src" && python3 tools/testing/kunit/kunit.py "$cmd" --arch=arm64 \
 		--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
 		--kunitconfig="$top/kunit/.kunitconfig" \
@@ -40,19 +42,18 @@ kunit() {	# kunit <name> <run|exec> [kunit.py args...]
 	return $r
 }
 
-rc=0 n=0
-dmesg_tap=$RESULTS/kunit-dmesg.tap.body
-: > "$dmesg_tap"
+. "$top/scripts/ktap.sh"
+rc=0
+ktap_open "$RESULTS/kunit-dmesg.tap"
 reports() {	# reports <name> <description>
-	n=$((n + 1))
 	bad=$(grep -E 'WARNING:|BUG:|DMA-API:|Call trace:' "$RESULTS/$1.ktap" 2>/dev/null |
 		grep -vE 'DMA-API: (preallocated [0-9]+ debug entries|debugging enabled by kernel config)$' |
 		head -n 3)
 	if [ -f "$RESULTS/$1.ktap" ] && [ -z "$bad" ]; then
-		echo "ok $n - $2: no WARN, BUG or DMA-API report in the kernel log" >> "$dmesg_tap"
+		ktap_ok "$2: no WARN, BUG or DMA-API report in the kernel log"
 	else
-		echo "not ok $n - $2: ${bad:-no kernel log}" | head -n 1 >> "$dmesg_tap"
-		echo "$bad" | sed 's/^/#   /' >> "$dmesg_tap"
+		ktap_not_ok "$2: ${bad:-no kernel log}"
+		[ -z "$bad" ] || ktap_diag "$(echo "$bad" | sed 's/^/  /')"
 		rc=1
 	fi
 }
@@ -62,7 +63,6 @@ reports kunit "KUnit, 1 GiB guest"
 # The same build: nothing to configure or compile again.
 kunit kunit-highmem exec --qemu_args="$HIGHMEM_QEMU_ARGS" || rc=$?
 reports kunit-highmem "KUnit, guest with RAM above 4 GiB ($HIGHMEM_QEMU_ARGS)"
-{ echo "TAP version 13"; echo "1..$n"; cat "$dmesg_tap"; } > "$RESULTS/kunit-dmesg.tap"
-rm -f "$dmesg_tap"
+ktap_close "$RESULTS/kunit-dmesg.tap"
 cat "$RESULTS/kunit-dmesg.tap"
 exit $rc

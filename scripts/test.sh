@@ -14,8 +14,8 @@ timing=$RESULTS/timing.txt
 
 # Each stage is also a test case of its own (stages.tap): a stage that fails
 # before it writes its results must not vanish from the summary.
-stages=$RESULTS/stages.tap.body
-: > "$stages"
+. "$top/scripts/ktap.sh"
+ktap_open "$RESULTS/stages.tap"
 stage() {	# stage <name> <make args...>
 	name=$1; shift
 	echo "=== $name: make $*"
@@ -24,9 +24,9 @@ stage() {	# stage <name> <make args...>
 	rc=$?
 	echo "=== $name: $(($(date +%s) - s)) s (exit $rc)" | tee -a "$timing"
 	if [ $rc = 0 ]; then
-		echo "ok - stage $name (make $*)" >> "$stages"
+		ktap_ok "stage $name (make $*)"
 	else
-		echo "not ok - stage $name (make $*) exited $rc" >> "$stages"
+		ktap_not_ok "stage $name (make $*) exited $rc"
 	fi
 	return $rc
 }
@@ -43,8 +43,7 @@ if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	stage checkpatch checkpatch || fail=1
 	stage b4 b4-check || fail=1
 fi
-{ echo "TAP version 13"; echo "1..$(wc -l < "$stages")"; cat "$stages"; } > "$RESULTS/stages.tap"
-rm -f "$stages"
+ktap_close "$RESULTS/stages.tap"
 echo "=== timings"
 cat "$timing"
 echo "=== summary"
