@@ -22,8 +22,11 @@ SRC     := $(B)/linux
 O       ?= $(B)/kernel
 NAME    ?= boot
 endif
+# kunit.py's kernel: the same configuration with every suite built in.
+KUNIT_O ?= $(B)/kunit
 ifneq ($(PAGES),4k)
 O       := $(O)-$(PAGES)
+KUNIT_O := $(KUNIT_O)-$(PAGES)
 endif
 # With no patch in patches/ the test kernel is the base: expect refusal.
 EXPECT  ?= $(if $(wildcard patches/0*.patch),work,refuse)
@@ -38,7 +41,7 @@ export O RESULTS PAGES
 KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
-.PHONY: all help deps base apply export series-check b4-check config build module kunit boot \
+.PHONY: all help deps base apply export series-check b4-check config build module kunit kunit-debug boot \
 	check checkpatch revert-check test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
@@ -56,7 +59,8 @@ help:
 	@echo "make series-check fail when build/linux holds work patches/ lacks"
 	@echo "make b4-check     b4 prep/send -o/shazam on build/linux, compared with patches/"
 	@echo "make build        configure (Kconfig.fragment) and build the test kernel"
-	@echo "make kunit        KUnit suites under QEMU via kunit.py"
+	@echo "make kunit        KUnit suites under QEMU via kunit.py (PAGES=16k: on a 16K-page kernel)"
+	@echo "make kunit-debug  the same on a debug kernel (KASAN, lockdep, kmemleak, DMA-API debug)"
 	@echo "make module       build the test modules of drivers/ against the test kernel"
 	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES, test modules loaded"
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
@@ -113,8 +117,17 @@ build: config
 	@$(KMAKE) -j$(JOBS)
 	@echo "build: $(O)/arch/arm64/boot/Image.gz ($$(cd $(SRC) && git describe --always --tags))"
 
-kunit: config
-	@sh scripts/kunit.sh
+kunit: ensure-applied
+	@O=$(KUNIT_O) EXTRA_FRAGS="$(SRC)/drivers/iommu/.kunitconfig $(TOP)/kunit/.kunitconfig" \
+		sh scripts/config.sh
+	@O=$(KUNIT_O) sh scripts/kunit.sh
+
+# The suites on the debug kernel: KASAN, kmemleak, lockdep, atomic-sleep,
+# list and VM debugging, DMA-API debugging; any report fails the run.
+kunit-debug: ensure-applied
+	@O=$(B)/kunit-debug EXTRA_FRAGS="$(SRC)/drivers/iommu/.kunitconfig $(TOP)/kunit/.kunitconfig $(TOP)/configs/debug.config" \
+		sh scripts/config.sh
+	@O=$(B)/kunit-debug VARIANT=debug sh scripts/kunit.sh
 
 # The test modules of drivers/, built out of tree against $(O).
 module: build
@@ -124,7 +137,9 @@ module: build
 # base refuses the granules the modules are about.
 boot: build
 	@if [ "$(EXPECT)" = work ]; then m=$$(sh scripts/module.sh) || exit 1; fi; \
-	EXPECT=$(EXPECT) GRANULES="$(GRANULES)" NAME=$(NAME) MODULES="$$m" sh scripts/boot.sh
+	k=$$(ls $(O)/drivers/iommu/tests/*_kunit.ko 2>/dev/null); \
+	EXPECT=$(EXPECT) GRANULES="$(GRANULES)" NAME=$(NAME) MODULES="$$m" \
+		KUNIT_MODULES="$$k" sh scripts/boot.sh
 
 checkpatch: base
 	@sh scripts/checkpatch.sh

@@ -17,6 +17,12 @@
 # which the guest copies as "GUEST: <name>: ...", and declares their number
 # as MODULE_INFO(tap_plan, ...).  With EXPECT=work each becomes a case here,
 # failed if the module never printed it, so the count is the same every run.
+#
+# KUNIT_MODULES: KUnit test modules of the kernel's own tree, loaded with
+# insmod in the boot of granule KUNIT_GRANULE (16k) only, as a user would
+# modprobe them on a distro kernel; their KTAP, taken from the serial log by
+# kunit.py parse, goes to $RESULTS/kunit-modules.json (counted by
+# summary.sh like kunit.py's own runs).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +32,8 @@ GRANULES=${GRANULES:-4k 16k 64k}
 EXPECT=${EXPECT:-work}
 NAME=${NAME:-boot}
 MODULES=${MODULES:-}
+KUNIT_MODULES=${KUNIT_MODULES:-}
+KUNIT_GRANULE=${KUNIT_GRANULE:-16k}
 TIMEOUT=${TIMEOUT:-300}
 
 image=$O/arch/arm64/boot/Image.gz
@@ -46,6 +54,8 @@ bb=$("$top/scripts/busybox.sh")
 	echo "slink /bin/sh busybox 777 0 0"
 	echo "file /init $top/scripts/guest/init 755 0 0"
 	for m in $MODULES; do echo "file /lib/modules/$(basename "$m") $m 644 0 0"; done
+	echo "dir /lib/modules/kunit 755 0 0"
+	for m in $KUNIT_MODULES; do echo "file /lib/modules/kunit/$(basename "$m") $m 644 0 0"; done
 } > "$work/initramfs.list"
 "$O/usr/gen_init_cpio" "$work/initramfs.list" | gzip -n -1 > "$work/initramfs.cpio.gz"
 
@@ -90,12 +100,15 @@ for g in $GRANULES; do
 	log=$RESULTS/$NAME-$g.log
 	cp "$disk_src" "$work/disk.img"
 	start=$(date +%s)
+	kunit=
+	[ -z "$KUNIT_MODULES" ] || [ "$g" != "$KUNIT_GRANULE" ] || [ "$EXPECT" != work ] ||
+		kunit=" granule_test.kunit=1 swiotlb=,,,track_hiwater"
 	# No NIC but the one below; its user-mode backend is restricted so
 	# nothing the guest sends leaves QEMU.
 	timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 1G \
 		-nodefaults -display none -serial stdio -no-reboot \
 		-kernel "$image" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyAMA0 rdinit=/init kunit.enable=0 panic=-1" \
+		-append "console=ttyAMA0 rdinit=/init panic=-1$kunit" \
 		-device virtio-iommu-pci,granule=$g \
 		-drive if=none,id=d0,file="$work/disk.img",format=raw \
 		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on \
@@ -128,6 +141,20 @@ for g in $GRANULES; do
 	has "GUEST: disk write-readback ok"; t $? "$g: a write through the IOMMU reads back"
 	has "GUEST: net eth0"; t $? "$g: virtio-net probed"
 	modcases "$g"
+	[ -n "$kunit" ] || continue
+	for m in $KUNIT_MODULES; do
+		k=$(basename "$m" .ko)
+		has "GUEST: kunit insmod $k.ko ok"; t $? "$g: insmod $k.ko (KUnit suites as a module)"
+	done
+	# What the modules printed, from the first load on (the boot itself
+	# prints an empty KTAP plan for the suites built in: none)
+	rm -f "$RESULTS/kunit-modules.json"
+	sed -n '/^GUEST: kunit insmod [^ ]*\.ko$/,$p' "$log" > "$RESULTS/kunit-modules.ktap"
+	(cd "$top/build/linux" && python3 tools/testing/kunit/kunit.py parse \
+		--json="$RESULTS/kunit-modules.json" "$RESULTS/kunit-modules.ktap") \
+		> "$RESULTS/kunit-modules.log" 2>&1
+	grep -E '^\[..:..:..\] (Testing complete|.*(FAILED|SKIPPED|CRASHED))' \
+		"$RESULTS/kunit-modules.log" | sed 's/^\[..:..:..\] /  kunit-modules: /' | tail -n 10
 done
 
 ktap_close "$tap"

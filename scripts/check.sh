@@ -46,8 +46,15 @@ configure() {	# configure <config>
 	o=$top/build/check/$1
 	mkdir -p "$o"
 	case $1 in
-	arm64-4k) ALLOW_MISSING=1 O=$o LINUX_DIR=$wt PAGES=4k sh "$top/scripts/config.sh" >/dev/null ;;
-	arm64-16k) ALLOW_MISSING=1 O=$o LINUX_DIR=$wt PAGES=16k sh "$top/scripts/config.sh" >/dev/null ;;
+	# 4K: the test kernel's options (the dma-iommu suites a module) and
+	# the driver suites built in; 16K: every suite built in, as kunit.py
+	# builds them.
+	arm64-4k) ALLOW_MISSING=1 O=$o LINUX_DIR=$wt PAGES=4k \
+		EXTRA_FRAGS="$top/scripts/check-kunit.config" \
+		sh "$top/scripts/config.sh" >/dev/null ;;
+	arm64-16k) ALLOW_MISSING=1 O=$o LINUX_DIR=$wt PAGES=16k \
+		EXTRA_FRAGS="$top/kunit/.kunitconfig $(ls "$wt/drivers/iommu/.kunitconfig" 2>/dev/null)" \
+		sh "$top/scripts/config.sh" >/dev/null ;;
 	x86_64)
 		[ -f "$o/.config" ] || {
 			kmake x86_64 x86_64_defconfig >/dev/null

@@ -20,10 +20,15 @@ if [ "$PAGES" != 4k ]; then
 	printf '# CONFIG_ARM64_4K_PAGES is not set\nCONFIG_ARM64_%s_PAGES=y\n' "$pg" > "$O/pages.config"
 	frags="$frags $O/pages.config"
 fi
+# EXTRA_FRAGS: merged last (kunit.sh: the test options built in for kunit.py)
+frags="$frags ${EXTRA_FRAGS:-}"
 
 # Only rewrite .config when an input changed: keeps the build incremental.
 stamp="$O/.config-inputs"
-new=$( (echo "$src"; cat $frags "$top/kunit/.kunitconfig") | cksum)
+kunitconfigs="$top/kunit/.kunitconfig"
+[ -f "$src/drivers/iommu/.kunitconfig" ] &&
+	kunitconfigs="$src/drivers/iommu/.kunitconfig $kunitconfigs"
+new=$( (echo "$src"; cat $frags $kunitconfigs) | cksum)
 if [ -f "$O/.config" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$new" ]; then
 	exit 0
 fi
@@ -65,7 +70,7 @@ done
 # `kunit.py run` builds and boots this very configuration.
 {
 	sed -n "s/^\(CONFIG_SERIAL_AMBA_PL01[01].*\)/\1/p" "$top/scripts/arm64-base.config"
-	grep -E '^(CONFIG_|# CONFIG_)' "$top/kunit/.kunitconfig"
+	cat $kunitconfigs | grep -E '^(CONFIG_|# CONFIG_)' | sort -u
 } > "$O/last_used_kunitconfig"
 echo "$new" > "$stamp"
 echo "config: $O/.config ($PAGES pages)"

@@ -1,13 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the KUnit suites with the kernel's own kunit.py on QEMU arm64, on the
-# test kernel's build directory and configuration (scripts/config.sh), twice:
+# Run the KUnit suites with the kernel's own kunit.py on QEMU arm64, in the
+# build directory $O (the Makefile's build/kunit), configured by
+# scripts/config.sh with the series' drivers/iommu/.kunitconfig and the
+# project's kunit/.kunitconfig on top, so every suite is built in:
 #
 #   kunit         kunit.py's own guest (1 GiB of RAM, all of it below 4 GiB)
 #   kunit-highmem the same kernel in a guest with 6 GiB of RAM and 4 CPUs, so
 #                 that most memory lies above 4 GiB, as on an M1 whose DRAM
 #                 starts at 32 GiB
+#
+# With PAGES=16k (or 64k) the kernel has that page size and one run,
+# kunit-16k, is made in a 2 GiB, 2-CPU guest: the 4K granule is then below
+# PAGE_SIZE, 16K equal to it, 64K above.  VARIANT=debug names the run of
+# the debug kernel (configs/debug.config: KASAN, lockdep, ...) kunit-debug.
+#
+# SEED=<n> is the first seed of the randomized cases, SEEDS=<n> how many
+# seeds each runs (dma_iommu_kunit.seed and .rounds).
 #
 # For each: the raw KTAP in $RESULTS/<name>.ktap, kunit.py's report in
 # <name>.log and <name>.json.  kunit-dmesg.tap has one case per run: the
@@ -20,8 +30,19 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 src=${LINUX_DIR:-$top/build/linux}
 O=${O:-$top/build/kernel}
 RESULTS=${RESULTS:-$top/build/results}
+PAGES=${PAGES:-4k}
 HIGHMEM_QEMU_ARGS=${HIGHMEM_QEMU_ARGS:--m 6G -smp 4}
+PAGES_QEMU_ARGS=${PAGES_QEMU_ARGS:--m 2G -smp 2}
 mkdir -p "$RESULTS"
+
+kunitconfigs="--kunitconfig=$top/kunit/.kunitconfig"
+[ -f "$src/drivers/iommu/.kunitconfig" ] &&
+	kunitconfigs="--kunitconfig=drivers/iommu $kunitconfigs"
+# swiotlb counts the slots in use (its pool size unchanged), so that the
+# cases can tell a leaked bounce slot
+kargs="--kernel_args=swiotlb=,,,track_hiwater"
+[ -z "${SEED:-}" ] || kargs="$kargs --kernel_args=dma_iommu_kunit.seed=$SEED"
+[ -z "${SEEDS:-}" ] || kargs="$kargs --kernel_args=dma_iommu_kunit.rounds=$SEEDS"
 
 kunit() {	# kunit <name> <run|exec> [kunit.py args...]
 	name=$1 cmd=$2; shift 2
@@ -30,7 +51,7 @@ kunit() {	# kunit <name> <run|exec> [kunit.py args...]
 	rm -f "$RESULTS/$name.json"
 	(cd "$src" && python3 tools/testing/kunit/kunit.py "$cmd" --arch=arm64 \
 		--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
-		--kunitconfig="$top/kunit/.kunitconfig" \
+		$kunitconfigs $kargs \
 		--timeout=900 --json="$RESULTS/$name.json" "$@") \
 		> "$RESULTS/$name.log" 2>&1 || r=$?
 	cp "$O/test.log" "$RESULTS/$name.ktap" 2>/dev/null || true
@@ -58,11 +79,25 @@ reports() {	# reports <name> <description>
 	fi
 }
 
-kunit kunit run --jobs="$(nproc)" || rc=$?
-reports kunit "KUnit, 1 GiB guest"
-# The same build: nothing to configure or compile again.
-kunit kunit-highmem exec --qemu_args="$HIGHMEM_QEMU_ARGS" || rc=$?
-reports kunit-highmem "KUnit, guest with RAM above 4 GiB ($HIGHMEM_QEMU_ARGS)"
-ktap_close "$RESULTS/kunit-dmesg.tap"
-cat "$RESULTS/kunit-dmesg.tap"
+if [ -n "${VARIANT:-}" ]; then
+	dmesg_tap=$RESULTS/kunit-$VARIANT-dmesg.tap
+	ktap_open "$dmesg_tap"
+	kunit "kunit-$VARIANT" run --jobs="$(nproc)" --qemu_args="$PAGES_QEMU_ARGS" || rc=$?
+	reports "kunit-$VARIANT" "KUnit, $VARIANT kernel ($PAGES_QEMU_ARGS)"
+elif [ "$PAGES" = 4k ]; then
+	dmesg_tap=$RESULTS/kunit-dmesg.tap
+	ktap_open "$dmesg_tap"
+	kunit kunit run --jobs="$(nproc)" || rc=$?
+	reports kunit "KUnit, 1 GiB guest"
+	# The same build: nothing to configure or compile again.
+	kunit kunit-highmem exec --qemu_args="$HIGHMEM_QEMU_ARGS" || rc=$?
+	reports kunit-highmem "KUnit, guest with RAM above 4 GiB ($HIGHMEM_QEMU_ARGS)"
+else
+	dmesg_tap=$RESULTS/kunit-$PAGES-dmesg.tap
+	ktap_open "$dmesg_tap"
+	kunit "kunit-$PAGES" run --jobs="$(nproc)" --qemu_args="$PAGES_QEMU_ARGS" || rc=$?
+	reports "kunit-$PAGES" "KUnit, $PAGES pages ($PAGES_QEMU_ARGS)"
+fi
+ktap_close "$dmesg_tap"
+cat "$dmesg_tap"
 exit $rc

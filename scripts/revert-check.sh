@@ -54,10 +54,14 @@ fail=0
 cases() { python3 "$top/scripts/kunit-cases.py" "$@"; }
 
 kunit() {	# kunit <id>: build the work tree, run the suites: <id>.log, <id>.json
-	LINUX_DIR=$wt O=$O sh "$top/scripts/config.sh" >> "$logs/$1.log" 2>&1
+	LINUX_DIR=$wt O=$O \
+		EXTRA_FRAGS="$wt/drivers/iommu/.kunitconfig $top/kunit/.kunitconfig" \
+		sh "$top/scripts/config.sh" >> "$logs/$1.log" 2>&1
 	(cd "$wt" && python3 tools/testing/kunit/kunit.py run --arch=arm64 \
 		--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
+		--kunitconfig=drivers/iommu \
 		--kunitconfig="$top/kunit/.kunitconfig" --jobs="$(nproc)" \
+		--kernel_args=swiotlb=,,,track_hiwater \
 		--timeout=300 --json="$logs/$1.json") >> "$logs/$1.log" 2>&1
 }
 

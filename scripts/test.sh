@@ -36,6 +36,11 @@ stage base base || fail=1
 stage build build || fail=1
 stage kunit kunit || fail=1
 stage boot boot || fail=1
+# The suites on a 16K-page kernel: granules below, equal to and above
+# PAGE_SIZE.  Only the series has them.
+if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
+	stage kunit-16k kunit PAGES=16k || fail=1
+fi
 if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	# Negative control: the untouched base must refuse what the series allows.
 	stage base-build build BASE_ONLY=1 || fail=1
