@@ -110,11 +110,14 @@ done
 if ! checker=$(sh "$top/scripts/sparse.sh" "$wt" 2>"$logs/sparse-setup.log"); then
 	t 1 "sparse on the touched files: no sparse passing scripts/checker-valid.sh (see $logs/sparse-setup.log), so sparse did not run"
 else
-	# A test file #included by its driver (foo-test.c) is checked as
-	# part of the driver's object, not on its own.
+	# A test file #included by its driver (foo.c: #include
+	# "tests/foo_kunit.c") is checked as part of the driver's object,
+	# not on its own.
 	files=
 	for f in $(git -C "$src" diff --name-only base HEAD -- '*.c' | grep -v -e '^tools/'); do
-		grep -qsF "#include \"$(basename "$f")\"" "$src/$(dirname "$f")"/*.c && continue
+		d=$src/$(dirname "$f") b=$(basename "$f")
+		grep -qsF -e "#include \"$b\"" "$d"/*.c && continue
+		grep -qsF -e "#include \"$(basename "$d")/$b\"" "$d"/../*.c && continue
 		files="$files ${f%.c}.o"
 	done
 	# Each object with the configuration that compiles it: arm64, or
