@@ -114,7 +114,7 @@ endif
 	@sh scripts/config.sh
 
 build: config
-	@$(KMAKE) -j$(JOBS)
+	@sh scripts/progress.sh build $(O) - $(KMAKE) -j$(JOBS)
 	@echo "build: $(O)/arch/arm64/boot/Image.gz ($$(cd $(SRC) && git describe --always --tags))"
 
 kunit: ensure-applied

@@ -49,11 +49,11 @@ kunit() {	# kunit <name> <run|exec> [kunit.py args...]
 	r=0
 	# No report of an earlier run may stand in for one this run lacks.
 	rm -f "$RESULTS/$name.json"
-	(cd "$src" && python3 tools/testing/kunit/kunit.py "$cmd" --arch=arm64 \
+	(cd "$src" && sh "$top/scripts/progress.sh" "$name" "$O" "$RESULTS/$name.log" \
+		python3 tools/testing/kunit/kunit.py "$cmd" --arch=arm64 \
 		--cross_compile=aarch64-linux-gnu- --build_dir="$O" \
 		$kunitconfigs $kargs \
-		--timeout=900 --json="$RESULTS/$name.json" "$@") \
-		> "$RESULTS/$name.log" 2>&1 || r=$?
+		--timeout=900 --json="$RESULTS/$name.json" "$@") || r=$?
 	cp "$O/test.log" "$RESULTS/$name.ktap" 2>/dev/null || true
 	echo "--- $name"
 	grep -E '^\[..:..:..\] (Testing complete|=+ \[|.*(FAILED|SKIPPED|CRASHED))' "$RESULTS/$name.log" |
