@@ -117,9 +117,15 @@ build: config
 	@sh scripts/progress.sh build $(O) - $(KMAKE) -j$(JOBS)
 	@echo "build: $(O)/arch/arm64/boot/Image.gz ($$(cd $(SRC) && git describe --always --tags))"
 
+# 4K: the test kernel's configuration with every suite built in, so that
+# ccache serves most of it from the test kernel's build.  Another page
+# size: kunit.py's own minimal configuration (the kunitconfigs and the
+# page size), a build of a few minutes rather than a whole test kernel.
 kunit: ensure-applied
+ifeq ($(PAGES),4k)
 	@O=$(KUNIT_O) EXTRA_FRAGS="$(SRC)/drivers/iommu/.kunitconfig $(TOP)/kunit/.kunitconfig" \
 		sh scripts/config.sh
+endif
 	@O=$(KUNIT_O) sh scripts/kunit.sh
 
 # The suites on the debug kernel: KASAN, kmemleak, lockdep, atomic-sleep,

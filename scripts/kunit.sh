@@ -11,9 +11,10 @@
 #                 that most memory lies above 4 GiB, as on an M1 whose DRAM
 #                 starts at 32 GiB
 #
-# With PAGES=16k (or 64k) the kernel has that page size and one run,
-# kunit-16k, is made in a 2 GiB, 2-CPU guest: the 4K granule is then below
-# PAGE_SIZE, 16K equal to it, 64K above.  VARIANT=debug names the run of
+# With PAGES=16k (or 64k) kunit.py builds its own minimal kernel of that
+# page size (the kunitconfigs and --kconfig_add) and one run, kunit-16k, is
+# made in a 2 GiB, 2-CPU guest: the 4K granule is then below PAGE_SIZE, 16K
+# equal to it, 64K above.  VARIANT=debug names the run of
 # the debug kernel (configs/debug.config: KASAN, lockdep, ...) kunit-debug.
 #
 # SEED=<n> is the first seed of the randomized cases, SEEDS=<n> how many
@@ -41,6 +42,10 @@ kunitconfigs="--kunitconfig=$top/kunit/.kunitconfig"
 # swiotlb counts the slots in use (its pool size unchanged), so that the
 # cases can tell a leaked bounce slot
 kargs="--kernel_args=swiotlb=,,,track_hiwater"
+if [ "$PAGES" != 4k ] && [ -z "${VARIANT:-}" ]; then
+	pg=$(echo "$PAGES" | tr a-z A-Z)
+	kargs="$kargs --kconfig_add=CONFIG_ARM64_${pg}_PAGES=y"
+fi
 [ -z "${SEED:-}" ] || kargs="$kargs --kernel_args=dma_iommu_kunit.seed=$SEED"
 [ -z "${SEEDS:-}" ] || kargs="$kargs --kernel_args=dma_iommu_kunit.rounds=$SEEDS"
 
