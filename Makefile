@@ -42,7 +42,7 @@ KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
 .PHONY: all help deps base apply export series-check b4-check config build module kunit kunit-debug boot \
-	check checkpatch revert-check test clean distclean worktree-base ensure-applied
+	check checkpatch revert-check stress test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
 	$(MAKE) --no-print-directory boot GRANULES=16k
@@ -61,6 +61,7 @@ help:
 	@echo "make build        configure (Kconfig.fragment) and build the test kernel"
 	@echo "make kunit        KUnit suites under QEMU via kunit.py (PAGES=16k: on a 16K-page kernel)"
 	@echo "make kunit-debug  the same on a debug kernel (KASAN, lockdep, kmemleak, DMA-API debug)"
+	@echo "make stress       debug kernel + fault injection: failure walks, lazy domains, threads, kmemleak"
 	@echo "make module       build the test modules of drivers/ against the test kernel"
 	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES, test modules loaded"
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
@@ -134,6 +135,13 @@ kunit-debug: ensure-applied
 	@O=$(B)/kunit-debug EXTRA_FRAGS="$(SRC)/drivers/iommu/.kunitconfig $(TOP)/kunit/.kunitconfig $(TOP)/configs/debug.config" \
 		sh scripts/config.sh
 	@O=$(B)/kunit-debug VARIANT=debug sh scripts/kunit.sh
+
+# Reliability (scripts/stress.sh): every suite on the debug kernel with
+# fault injection, the dma-iommu module strict and lazy, failure walks,
+# threads, a kmemleak scan; table in build/results/stress.json and
+# reliability.md.
+stress: ensure-applied
+	@sh scripts/stress.sh
 
 # The test modules of drivers/, built out of tree against $(O).
 module: build

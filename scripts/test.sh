@@ -40,6 +40,9 @@ stage boot boot || fail=1
 # PAGE_SIZE.  Only the series has them.
 if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	stage kunit-16k kunit PAGES=16k || fail=1
+	# The debug kernel with fault injection: every suite, strict and
+	# lazy, failure walks, threads, kmemleak (docs/reliability.md).
+	stage stress stress || fail=1
 fi
 if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	# Negative control: the untouched base must refuse what the series allows.
