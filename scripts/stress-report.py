@@ -30,6 +30,7 @@ RESULT = re.compile(r'^(\s*)(ok|not ok) (\d+) (.*?)(?:\s+#\s*(SKIP.*))?$')
 SUBTEST = re.compile(r'^(\s*)# Subtest: (\S+)')
 STRESS = re.compile(r'stress: operations (\d+) injected (\d+) refused (\d+) '
                     r'leaks (\d+) mismatches (\d+) exposed (\d+)')
+LEAK = re.compile(r'^\s*leak: \S+: ')   # dit_leaks(): "leak: <device>: ..."
 WARN = re.compile(r'(^|\] )(WARNING:|BUG:|DMA-API: |Kernel panic|kernel BUG)')
 QUIET = re.compile(r'DMA-API: (preallocated \d+ debug entries|'
                    r'debugging enabled by kernel config)')
@@ -93,7 +94,7 @@ def figures(lines):
             for k, v in zip(('operations', 'injected', 'refused', 'leaks',
                              'mismatches', 'exposed_bytes'), m.groups()):
                 f[k] += int(v)
-        if 'leak: ' in line and 'stress:' not in line:
+        if LEAK.match(line):
             f['leaks'] += 1
         if WARN.search(line) and not QUIET.search(line):
             f['warnings'] += 1

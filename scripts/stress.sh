@@ -26,6 +26,9 @@ src=${LINUX_DIR:-$top/build/linux}
 O=${STRESS_O:-$top/build/kernel-stress}
 RESULTS=${RESULTS:-$top/build/results}
 TORTURE_MS=${TORTURE_MS:-2000}
+# Seeds per randomized case: 50 (the KUnit runs do 200) keeps the debug
+# kernel's two runs to minutes.
+ROUNDS=${ROUNDS:-50}
 TIMEOUT=${TIMEOUT:-2400}
 SMP=${SMP:-4}
 mkdir -p "$RESULTS"
@@ -67,7 +70,7 @@ sh "$top/scripts/progress.sh" "stress guest" "$work" "$log" \
 	timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on \
 	-smp "$SMP" -m 3G -nodefaults -display none -serial stdio -no-reboot \
 	-kernel "$O/arch/arm64/boot/Image.gz" -initrd "$work/initramfs.cpio.gz" \
-	-append "console=ttyAMA0 rdinit=/init panic=-1 granule_test.stress=1 swiotlb=,,,track_hiwater dma_iommu_kunit.torture_ms=$TORTURE_MS" \
+	-append "console=ttyAMA0 rdinit=/init panic=-1 granule_test.stress=1 swiotlb=,,,track_hiwater dma_iommu_kunit.torture_ms=$TORTURE_MS dma_iommu_kunit.rounds=$ROUNDS" \
 	< /dev/null || true
 tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"
 echo "stress: guest ran $(($(date +%s) - s)) s, log $log"
