@@ -29,6 +29,14 @@ while kill -0 "$pid" 2>/dev/null; do
 	done
 	kill -0 "$pid" 2>/dev/null || break
 	n=$(find "$dir" -name '*.o' 2>/dev/null | wc -l)
-	echo "$what: $((($(date +%s) - start) / 60)) min, $n objects in ${dir##*/}"
+	m="$what: $((($(date +%s) - start) / 60)) min"
+	# A build counts its objects; a guest shows the last line of its log.
+	if [ "$n" -gt 0 ]; then
+		echo "$m, $n objects in ${dir##*/}"
+	elif [ "$log" != - ] && [ -s "$log" ]; then
+		echo "$m: $(tail -n 1 "$log" | tr -d '\r' | cut -c1-100)"
+	else
+		echo "$m"
+	fi
 done
 wait "$pid"
