@@ -42,22 +42,11 @@ mkdir -p "$RESULTS"
 work=${GUEST_DIR:-$top/build/guest}
 mkdir -p "$work"
 
-# Initramfs from Debian's busybox-static, written by the kernel's own tool.
-bb=$("$top/scripts/busybox.sh")
-[ -x "$O/usr/gen_init_cpio" ] ||
-	make -s -C "$top/build/linux" O="$O" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- usr/gen_init_cpio
+# Initramfs (scripts/initramfs.sh) with the test modules.
 {
-	echo "dir /dev 755 0 0"
-	echo "nod /dev/console 600 0 0 c 5 1"
-	for d in /bin /sbin /proc /sys /tmp /lib /lib/modules; do echo "dir $d 755 0 0"; done
-	echo "file /bin/busybox $bb 755 0 0"
-	echo "slink /bin/sh busybox 777 0 0"
-	echo "file /init $top/scripts/guest/init 755 0 0"
 	for m in $MODULES; do echo "file /lib/modules/$(basename "$m") $m 644 0 0"; done
-	echo "dir /lib/modules/kunit 755 0 0"
 	for m in $KUNIT_MODULES; do echo "file /lib/modules/kunit/$(basename "$m") $m 644 0 0"; done
-} > "$work/initramfs.list"
-"$O/usr/gen_init_cpio" "$work/initramfs.list" | gzip -n -1 > "$work/initramfs.cpio.gz"
+} | sh "$top/scripts/initramfs.sh" "$O" "$work/initramfs.cpio.gz"
 
 # 64 MiB of reproducible pseudo-random data for the disk.
 disk_src=$work/disk.src

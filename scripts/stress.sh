@@ -45,21 +45,8 @@ ko=$O/drivers/iommu/tests/dma_iommu_kunit.ko
 
 work=$top/build/guest-stress
 mkdir -p "$work"
-bb=$("$top/scripts/busybox.sh")
-[ -x "$O/usr/gen_init_cpio" ] ||
-	make -s -C "$src" O="$O" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- usr/gen_init_cpio
-{
-	echo "dir /dev 755 0 0"
-	echo "nod /dev/console 600 0 0 c 5 1"
-	for d in /bin /sbin /proc /sys /tmp /lib /lib/modules /lib/modules/kunit; do
-		echo "dir $d 755 0 0"
-	done
-	echo "file /bin/busybox $bb 755 0 0"
-	echo "slink /bin/sh busybox 777 0 0"
-	echo "file /init $top/scripts/guest/init 755 0 0"
-	echo "file /lib/modules/kunit/dma_iommu_kunit.ko $ko 644 0 0"
-} > "$work/initramfs.list"
-"$O/usr/gen_init_cpio" "$work/initramfs.list" | gzip -n -1 > "$work/initramfs.cpio.gz"
+echo "file /lib/modules/kunit/dma_iommu_kunit.ko $ko 644 0 0" |
+	sh "$top/scripts/initramfs.sh" "$O" "$work/initramfs.cpio.gz"
 
 log=$RESULTS/stress.log
 s=$(date +%s)
