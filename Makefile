@@ -42,7 +42,7 @@ KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
 .PHONY: all help deps base apply export series-check b4-check config build module kunit kunit-debug boot \
-	check checkpatch revert-check stress test clean distclean worktree-base ensure-applied
+	check checkpatch revert-check stress e2e dkms deb m1-config test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
 	$(MAKE) --no-print-directory boot GRANULES=16k
@@ -62,7 +62,10 @@ help:
 	@echo "make kunit        KUnit suites under QEMU via kunit.py (PAGES=16k: on a 16K-page kernel)"
 	@echo "make kunit-debug  the same on a debug kernel (KASAN, lockdep, kmemleak, DMA-API debug)"
 	@echo "make stress       debug kernel + fault injection: failure walks, lazy domains, threads, kmemleak"
-	@echo "make module       build the test modules of drivers/ against the test kernel"
+	@echo "make module       build the test modules of drivers/ against the test kernel (W=1)"
+	@echo "make e2e          disk and network traffic, the test module, KUnit modules behind"
+	@echo "                  virtio-iommu granule 4k/16k/64k; the base kernel as control"
+	@echo "make dkms         the test module as a dkms source tree in build/dkms/"
 	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES, test modules loaded"
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
 	@echo "make checkpatch   checkpatch.pl --strict on every patch"
@@ -150,10 +153,21 @@ module: build
 # The guest loads the test modules only where the kernel should work: the
 # base refuses the granules the modules are about.
 boot: build
-	@if [ "$(EXPECT)" = work ]; then m=$$(sh scripts/module.sh) || exit 1; fi; \
+	@if [ "$(EXPECT)" = work ]; then m=$$(sh scripts/module.sh | grep -v '/dma_granule_test\.ko$$') || exit 1; fi; \
 	k=$$(ls $(O)/drivers/iommu/tests/*_kunit.ko 2>/dev/null); \
 	EXPECT=$(EXPECT) GRANULES="$(GRANULES)" NAME=$(NAME) MODULES="$$m" \
 		KUNIT_MODULES="$$k" sh scripts/boot.sh
+
+# End to end (scripts/e2e.sh): traffic through virtio-blk and virtio-net
+# behind virtio-iommu at each granule, the test module on their live
+# domains, the KUnit modules through modprobe; the base kernel as control.
+e2e: build
+	@$(MAKE) --no-print-directory build BASE_ONLY=1
+	@BASE_O=$(B)/base/kernel GRANULES="$(GRANULES)" sh scripts/e2e.sh
+
+# The test module as a dkms(8) source tree: build/dkms/dma_granule_test-<v>.
+dkms:
+	@sh scripts/dkms.sh
 
 checkpatch: base
 	@sh scripts/checkpatch.sh
