@@ -66,6 +66,8 @@ help:
 	@echo "make e2e          disk and network traffic, the test module, KUnit modules behind"
 	@echo "                  virtio-iommu granule 4k/16k/64k; the base kernel as control"
 	@echo "make dkms         the test module as a dkms source tree in build/dkms/"
+	@echo "make m1-config    the Apple M1 4K fragment merged onto a distro config, checked"
+	@echo "make deb          Debian packages of the patched tree for Apple M1/M2 (M1_BASE_CONFIG=)"
 	@echo "make boot         QEMU boots behind virtio-iommu granule=\$$GRANULES, test modules loaded"
 	@echo "make boot BASE_ONLY=1   the same on the untouched base (negative control)"
 	@echo "make checkpatch   checkpatch.pl --strict on every patch"
@@ -164,6 +166,16 @@ boot: build
 e2e: build
 	@$(MAKE) --no-print-directory build BASE_ONLY=1
 	@BASE_O=$(B)/base/kernel GRANULES="$(GRANULES)" sh scripts/e2e.sh
+
+# Apple M1/M2: configs/apple-m1-4k.config merged onto a distro config
+# (M1_BASE_CONFIG=, default the arm64 defconfig), every option checked
+# (m1-config, a stage of make test); Debian packages of the patched tree
+# with it (deb, not part of make test: a whole distro-sized kernel).
+m1-config: ensure-applied
+	@sh scripts/m1-config-check.sh
+
+deb: ensure-applied
+	@sh scripts/deb.sh
 
 # The test module as a dkms(8) source tree: build/dkms/dma_granule_test-<v>.
 dkms:

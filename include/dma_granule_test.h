@@ -70,7 +70,7 @@ struct dgt_stats {
  * lock.
  */
 struct dgt_why {
-	spinlock_t lock;
+	spinlock_t lock;		/* the threads of the torture mode */
 	char buf[512];
 	size_t len;
 	unsigned int count;		/* reasons, including those cut off */

@@ -9,10 +9,11 @@ set -eu
 tools="aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu ccache:ccache flex:flex
 bison:bison bc:bc cpio:cpio python3:python3 sparse:sparse b4:b4
 dtc:device-tree-compiler xz:xz-utils git:git make:make gcc:gcc
-perl:perl rsync:rsync openssl:openssl"
+perl:perl rsync:rsync openssl:openssl dpkg-buildpackage:dpkg-dev
+dh_builddeb:debhelper"
 headers="/usr/include/openssl/ssl.h:libssl-dev /usr/include/libelf.h:libelf-dev
 /usr/lib/python3/dist-packages/ply/__init__.py:python3-ply
-/usr/lib/python3/dist-packages/git/__init__.py:python3-git"
+/usr/lib/python3/dist-packages/git/__init__.py:python3-git /sbin/depmod:kmod"
 
 missing=
 for t in $tools; do

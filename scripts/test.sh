@@ -48,6 +48,11 @@ if ls "$top"/patches/0*.patch >/dev/null 2>&1; then
 	# Negative control: the untouched base must refuse what the series allows.
 	stage base-build build BASE_ONLY=1 || fail=1
 	stage base-boot boot BASE_ONLY=1 || fail=1
+	# Real traffic behind each granule, the test module on live domains,
+	# the KUnit modules via modprobe; the base as control.
+	stage e2e e2e || fail=1
+	# The Apple M1 fragment merges onto a distro config intact.
+	stage m1-config m1-config || fail=1
 	stage checkpatch checkpatch || fail=1
 	stage b4 b4-check || fail=1
 fi

@@ -425,9 +425,12 @@ static size_t dgt_alloc_size(struct dgt_dev *d, unsigned int i)
 
 /*
  * An allocation's pages, one per CPU page of @size, must be what its IOVAs
- * translate to; the rest of the reach must not be free memory, and the DMA
- * address must be aligned as Documentation/core-api/dma-api-howto.rst
- * promises for dma_alloc_coherent() (@align, 0 where nothing is promised).
+ * translate to, and the DMA address must be aligned as
+ * Documentation/core-api/dma-api-howto.rst promises for dma_alloc_coherent()
+ * (@align, 0 where nothing is promised).  For an untrusted device the rest of
+ * the reach (the last granule's other pages) must not be free memory: its
+ * allocations are padded to whole granules.  A trusted device may reach the
+ * rest of the last granule, whatever it holds, as for any streaming mapping.
  */
 static void dgt_check_alloc(struct dgt_dev *d, dma_addr_t dma, size_t size,
 			    struct page **pages, size_t align,
@@ -447,19 +450,21 @@ static void dgt_check_alloc(struct dgt_dev *d, dma_addr_t dma, size_t size,
 		got = iommu_iova_to_phys(d->domain, iova);
 		want = page_to_phys(pages[i]);
 		if (got != want) {
-			dgt_fail(why, "IOVA %pad of a %#zx allocation translates to %pa, not its page %pa",
+			dgt_fail(why, "IOVA %pad of a %#zx allocation maps %pa, not %pa",
 				 &iova, size, &got, &want);
 			return;
 		}
 	}
 	atomic64_add(size, &dgt_stats.bytes_verified);
+	if (!dgt_untrusted(d))
+		return;
 	for (iova = start; iova < end; iova += PAGE_SIZE) {
 		if (iova >= dma && iova < dma + PAGE_ALIGN(size))
 			continue;
 		got = iommu_iova_to_phys(d->domain, iova);
 		if (got && pfn_valid(PHYS_PFN(got)) &&
 		    PageBuddy(pfn_to_page(PHYS_PFN(got)))) {
-			dgt_fail(why, "a %#zx allocation's granule reaches free page %pa (IOVA %pad)",
+			dgt_fail(why, "%#zx allocation reaches free page %pa at %pad",
 				 size, &got, &iova);
 			return;
 		}
@@ -652,9 +657,11 @@ static bool dgt_find_mmio(struct dgt_dev *d, phys_addr_t *start, size_t *len)
 
 /*
  * dma_map_resource() of an MMIO region at every offset and size class that
- * fits in it: mapped in place, never bounced.  For an untrusted device only a
- * range of whole granules may be mapped: anything else would let the device
- * reach the MMIO around it, and must fail cleanly.
+ * fits in it: mapped in place, never bounced.  For an untrusted device and a
+ * granule above PAGE_SIZE only a range of whole granules may be mapped:
+ * anything else would let the device reach the MMIO around it (registers of
+ * another device, which a page-sized granule would not), and must fail
+ * cleanly.
  */
 void dgt_check_map_resource(struct dgt_dev *d, struct dgt_rng *rng,
 			    struct dgt_why *why)
@@ -662,7 +669,7 @@ void dgt_check_map_resource(struct dgt_dev *d, struct dgt_rng *rng,
 	const size_t g = d->granule;
 	const size_t offs[] = { 0, 8, 512, PAGE_SIZE - 8, g - 8 };
 	const size_t sizes[] = { 4, 8, 512, PAGE_SIZE, g, g + 8 };
-	bool untrusted = dgt_untrusted(d);
+	bool untrusted = dgt_untrusted(d) && g > PAGE_SIZE;
 	unsigned int i, j, tried = 0;
 	phys_addr_t phys, mmio;
 	struct dgt_snap *s;
@@ -691,10 +698,10 @@ void dgt_check_map_resource(struct dgt_dev *d, struct dgt_rng *rng,
 			}
 			atomic64_inc(&dgt_stats.mappings);
 			if (untrusted && !aligned)
-				dgt_fail(why, "untrusted device got MMIO %pa+%#zx, not whole granules, mapped",
+				dgt_fail(why, "untrusted: MMIO %pa+%#zx (not granules) mapped",
 					 &phys, sizes[j]);
 			if (iommu_iova_to_phys(d->domain, dma) != phys)
-				dgt_fail(why, "resource %pa mapped at %pad, which translates elsewhere",
+				dgt_fail(why, "resource %pa mapped at %pad maps elsewhere",
 					 &phys, &dma);
 			else
 				dgt_verify_span(d, dma, phys, sizes[j],

@@ -67,7 +67,7 @@ void dgt_torture(struct dgt_dev *devs, unsigned int n, struct dgt_why *why,
 			.deadline = deadline,
 		};
 		init_completion(&t[i].done);
-		task = kthread_run(dgt_torture_fn, &t[i], "dgt_torture/%u", i);
+		task = kthread_run(dgt_torture_fn, &t[i], "dgt_thread/%u", i);
 		if (IS_ERR(task)) {
 			dgt_fail(why, "thread %u not started: %pe", i, task);
 			break;
