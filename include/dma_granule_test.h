@@ -11,14 +11,14 @@
  *	/sys/kernel/debug/dma_granule_test/summary	one line of counters
  *
  * The KTAP has one subtest per device, named after the device, and in it one
- * case per check (DGT_CASE_NAMES, in that order; "torture" only when the
- * threads parameter is set):
+ * case per check (domain, then main.c's dgt_checks[] in order, then torture
+ * when the threads parameter is set):
  *
  *	KTAP version 1
  *	1..<devices>
  *	    KTAP version 1
  *	    # Subtest: 0000:00:02.0
- *	    # granule 0x4000 PAGE_SIZE 0x1000 domain DMA untrusted 0
+ *	    # granule 0x4000 PAGE_SIZE 0x1000 domain DMA untrusted 0 driver virtio-pci
  *	    1..<cases>
  *	    ok 1 domain
  *	    not ok 2 map_phys

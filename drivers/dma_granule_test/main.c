@@ -12,7 +12,11 @@
  * domain through the public DMA API, alongside the device's driver, and read
  * the domain's page table with iommu_iova_to_phys(); the driver's own
  * mappings are never touched.  With threads=N, N kthreads then run random
- * operations on all those devices for torture_ms milliseconds.
+ * operations on each device in turn for torture_ms milliseconds.  Each
+ * device is checked under its device lock, so that no driver binds or
+ * unbinds meanwhile; the domain of a device without a driver could still be
+ * replaced through its group's sysfs "type" file, which must not be written
+ * while the module loads.
  *
  * The results are KTAP (include/dma_granule_test.h), on the console and in
  * debugfs until the module is removed.  Loading fails, and nothing stays
@@ -23,14 +27,16 @@
  *
  * untrusted=1 is for testing only: while the checks run, each PCI device is
  * marked untrusted, as if it were external (Thunderbolt), so that dma-iommu
- * bounces what does not fill whole granules.  The mark applies to every DMA
- * API call for the device in that time, its driver's included.
+ * bounces what does not fill whole granules.  Only devices without a driver
+ * are taken: dma-iommu reads the mark on every call, and a driver's buffers
+ * mapped or allocated before the change and released after it would be
+ * released the wrong way (a bounce slot never copied back, an allocation
+ * freed with another size).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
@@ -60,7 +66,7 @@ MODULE_PARM_DESC(seed, "Seed of the random cases, not 0 (default 1)");
 static unsigned int max_size = SZ_1M;
 module_param(max_size, uint, 0444);
 MODULE_PARM_DESC(max_size,
-		 "Largest mapping or allocation in bytes, PAGE_SIZE up to half the largest page block (default 1M)");
+		 "Largest mapping or allocation in bytes, PAGE_SIZE to 4M or half the largest page block (default 1M)");
 
 static unsigned int iterations = 64;
 module_param(iterations, uint, 0444);
@@ -77,7 +83,7 @@ MODULE_PARM_DESC(torture_ms, "Torture mode's duration in ms, 1-600000 (default 2
 static bool untrusted;
 module_param(untrusted, bool, 0444);
 MODULE_PARM_DESC(untrusted,
-		 "TEST ONLY: mark PCI devices untrusted while checking them; their drivers' DMA is bounced meanwhile too");
+		 "TEST ONLY: mark PCI devices untrusted while checking them; only devices without a driver");
 
 struct dgt_params dgt_params;
 struct dgt_stats dgt_stats;
@@ -94,7 +100,7 @@ static unsigned int dgt_cases, dgt_passed, dgt_failed;
 
 static __printf(1, 2) void dgt_ktap(const char *fmt, ...)
 {
-	char line[256];
+	char line[640];
 	va_list args;
 
 	va_start(args, fmt);
@@ -148,13 +154,32 @@ static const struct {
 	{ "page_leak", dgt_check_page_leak },
 };
 
+/*
+ * The kernel's taint flags, but those that loading this module sets: a WARN,
+ * a bad page, an oops or a machine check while a case runs fails it.  Each
+ * flag is set once: one already set hides later reports of its kind.
+ */
+static unsigned long dgt_taint(void)
+{
+	unsigned long mask = 0;
+	unsigned int i;
+
+	for (i = 0; i < TAINT_FLAGS_COUNT && i < BITS_PER_LONG; i++)
+		if (i != TAINT_OOT_MODULE && i != TAINT_UNSIGNED_MODULE &&
+		    i != TAINT_TEST && test_taint(i))
+			mask |= BIT(i);
+	return mask;
+}
+
 /* One KTAP case line, with its reasons as a diagnostic. */
 static void dgt_case(unsigned int n, const char *name, struct dgt_why *why,
-		     bool tainted)
+		     unsigned long taint)
 {
-	/* A WARN taints the kernel once: later ones go unseen. */
-	if (!tainted && test_taint(TAINT_WARN))
-		dgt_fail(why, "WARN in the kernel log");
+	unsigned long new = dgt_taint() & ~taint;
+
+	if (new)
+		dgt_fail(why, "kernel tainted (flags %#lx) during the case: see the kernel log",
+			 new);
 	dgt_cases++;
 	if (!why->count) {
 		dgt_passed++;
@@ -171,55 +196,67 @@ static const char *dgt_domain_type(struct iommu_domain *domain)
 	return domain->type == IOMMU_DOMAIN_DMA_FQ ? "DMA-FQ" : "DMA";
 }
 
-/* The subtest of one device: returns whether all its cases passed. */
+/*
+ * The subtest of one device, under its device lock: returns whether all its
+ * cases passed.
+ */
 static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 {
 	unsigned int i, n = ARRAY_SIZE(dgt_checks) + 1 + !!dgt_params.threads;
 	unsigned int failed_before = dgt_failed;
 	struct pci_dev *pdev = d->pci ? to_pci_dev(d->dev) : NULL;
-	struct dgt_rng rng = { .state = dgt_params.seed + index };
-	unsigned int was_untrusted = pdev ? pdev->untrusted : 0;
+	struct dgt_rng rng = {
+		.state = (dgt_params.seed + index) * 0x9e3779b97f4a7c15ULL | 1,
+	};
+	bool mark = pdev && dgt_params.untrusted;
+	unsigned long taint;
 	struct dgt_why why;
-	bool tainted;
 
 	dgt_ktap("    KTAP version 1");
 	dgt_ktap("    # Subtest: %s", dev_name(d->dev));
 	dgt_ktap("    # granule %#lx PAGE_SIZE %#lx domain %s untrusted %u driver %s",
 		 d->granule, PAGE_SIZE, dgt_domain_type(d->domain),
-		 (pdev && (was_untrusted || dgt_params.untrusted)) ? 1 : 0,
-		 d->dev->driver ? d->dev->driver->name : "none");
+		 (pdev && (pdev->untrusted || mark)) ? 1 : 0,
+		 d->dev->driver ? dev_driver_string(d->dev) : "none");
+	if (dgt_taint() & BIT(TAINT_WARN))
+		dgt_ktap("    # the kernel is already tainted by a WARN: a WARN in a case goes unseen here");
 	dgt_ktap("    1..%u", n);
 
 	dgt_why_init(&why);
-	tainted = test_taint(TAINT_WARN);
-	if (tainted)
-		dgt_fail(&why, "kernel already tainted by a WARN: later WARNs go unseen");
-	if (iommu_get_domain_for_dev(d->dev) != d->domain)
-		dgt_fail(&why, "the device changed domains since the load");
+	taint = dgt_taint();
+	if (iommu_get_domain_for_dev(d->dev) != d->domain) {
+		dgt_fail(&why, "the device changed domains since the load: not checked");
+		dgt_case(1, "domain", &why, taint);
+		for (i = 2; i <= n; i++)
+			dgt_ktap("    ok %u %s # SKIP the domain changed", i,
+				 i - 2 < ARRAY_SIZE(dgt_checks) ?
+				 dgt_checks[i - 2].name : "torture");
+		return false;
+	}
 	/* dma-iommu merges scatterlist segments at granule boundaries. */
 	if (dma_get_merge_boundary(d->dev) != d->granule - 1)
 		dgt_fail(&why, "merge boundary %#lx, not granule - 1",
 			 dma_get_merge_boundary(d->dev));
-	dgt_case(1, "domain", &why, tainted);
+	dgt_case(1, "domain", &why, taint);
 
-	if (pdev && dgt_params.untrusted)
+	if (mark)
 		pdev->untrusted = 1;
 	for (i = 0; i < ARRAY_SIZE(dgt_checks); i++) {
 		dgt_why_init(&why);
-		tainted = test_taint(TAINT_WARN);
+		taint = dgt_taint();
 		dgt_checks[i].fn(d, &rng, &why);
-		dgt_case(i + 2, dgt_checks[i].name, &why, tainted);
+		dgt_case(i + 2, dgt_checks[i].name, &why, taint);
 	}
 	if (dgt_params.threads) {
 		dgt_why_init(&why);
-		tainted = test_taint(TAINT_WARN);
+		taint = dgt_taint();
 		dgt_torture(d, 1, &why, ops);
 		dgt_ktap("    # torture: threads %u ms %u operations %llu",
 			 dgt_params.threads, dgt_params.torture_ms, *ops);
-		dgt_case(n, "torture", &why, tainted);
+		dgt_case(n, "torture", &why, taint);
 	}
-	if (pdev && dgt_params.untrusted)
-		pdev->untrusted = was_untrusted;
+	if (mark)
+		pdev->untrusted = 0;
 	return dgt_failed == failed_before;
 }
 
@@ -236,6 +273,12 @@ static const char *dgt_usable(struct device *dev, struct dgt_dev *d)
 		return "is not in a DMA-API domain (blocked, or owned by a user such as VFIO)";
 	if (!domain->pgsize_bitmap)
 		return "has a DMA domain without page sizes";
+	if (!dev->dma_mask)
+		return "has no DMA mask: it does no DMA";
+	if (dgt_params.untrusted && !dev_is_pci(dev))
+		return "is not a PCI device: untrusted=1 takes PCI devices only";
+	if (dgt_params.untrusted && READ_ONCE(dev->driver))
+		return "has a driver: untrusted=1 takes only devices without one (unbind it first)";
 	d->dev = dev;
 	d->domain = domain;
 	d->granule = 1UL << __ffs(domain->pgsize_bitmap);
@@ -317,7 +360,8 @@ static int dgt_find_devices(void)
 #endif
 		bus_for_each_dev(&platform_bus_type, NULL, NULL, dgt_add_all);
 		if (!dgt_nr_devs) {
-			pr_err("no PCI or platform device is in a DMA-API domain\n");
+			pr_err("no PCI or platform device is in a DMA-API domain%s\n",
+			       dgt_params.untrusted ? " without a driver" : "");
 			return -ENODEV;
 		}
 		return 0;
@@ -344,8 +388,9 @@ static int dgt_find_devices(void)
 
 static int dgt_check_params(void)
 {
-	/* Mappings up to half the largest block, so that offsets fit. */
-	unsigned long max = (PAGE_SIZE << MAX_PAGE_ORDER) / 2;
+	/* Up to half the largest block, so that offsets fit; 4M at most. */
+	unsigned long max = min_t(unsigned long, (PAGE_SIZE << MAX_PAGE_ORDER) / 2,
+				  SZ_4M);
 
 	if (!seed) {
 		pr_err("seed=0: the random cases need a seed other than 0\n");
@@ -421,8 +466,13 @@ static int __init dgt_init(void)
 		 dgt_params.untrusted);
 	dgt_ktap("1..%u", dgt_nr_devs);
 	for (i = 0; i < dgt_nr_devs; i++) {
+		struct device *dev = dgt_devs[i].dev;
 		u64 dev_ops = 0;
-		bool pass = dgt_run_device(&dgt_devs[i], i, &dev_ops);
+		bool pass;
+
+		device_lock(dev);
+		pass = dgt_run_device(&dgt_devs[i], i, &dev_ops);
+		device_unlock(dev);
 
 		ops += dev_ops;
 		ok += pass;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dma_granule_test's torture mode: threads= kthreads run random, verified
- * operations (checks.c's dgt_random_op()) on the devices given, each its own
+ * operations (checks.c's dgt_random_op()) on one device, each its own
  * random sequence, for torture_ms milliseconds, alongside the devices'
  * drivers.  Concurrent map and unmap in one domain is where the IOVA
  * allocator, the flush queues and the page table's locking meet.
@@ -63,7 +63,7 @@ void dgt_torture(struct dgt_dev *devs, unsigned int n, struct dgt_why *why,
 			.devs = devs,
 			.nr_devs = n,
 			.why = why,
-			.rng = { .state = dgt_params.seed * 0x9e3779b97f4a7c15ULL + i + 1 },
+			.rng = { .state = (dgt_params.seed * 0x9e3779b97f4a7c15ULL + i) | 1 },
 			.deadline = deadline,
 		};
 		init_completion(&t[i].done);
@@ -74,9 +74,13 @@ void dgt_torture(struct dgt_dev *devs, unsigned int n, struct dgt_why *why,
 		}
 		started++;
 	}
-	/* Each thread completes, then exits on its own: wait for them all. */
+	/*
+	 * Each thread completes, then exits on its own: wait for them all, a
+	 * second at a time (no hung-task report for a long run).
+	 */
 	for (i = 0; i < started; i++) {
-		wait_for_completion(&t[i].done);
+		while (!wait_for_completion_timeout(&t[i].done, HZ))
+			;
 		*ops += t[i].ops;
 	}
 	if (started && !*ops)
