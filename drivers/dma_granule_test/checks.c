@@ -185,17 +185,40 @@ static void dgt_check_neighbours(struct dgt_dev *d, dma_addr_t first,
 			continue;
 		p = iommu_iova_to_phys(d->domain, n[i]);
 		if (p && dgt_owned(p, r, nr))
-			dgt_fail(why, "IOVA %pad, outside the mapping %pad..%pad, maps the test's %pa",
+			dgt_fail(why, "IOVA %pad next to mapping %pad..%pad maps test memory %pa",
 				 &n[i], &first, &last, &p);
 	}
+}
+
+/*
+ * The bytes of the bounce slot page @p at @iova that are not the buffer's
+ * [@dma, @dma + @len) must be zero: no leftovers of earlier bounces, no other
+ * mapping's slot.
+ */
+static bool dgt_padding_zero(struct dgt_dev *d, dma_addr_t iova, phys_addr_t p,
+			     dma_addr_t dma, size_t len, struct dgt_why *why)
+{
+	const u8 *v = phys_to_virt(p);
+	dma_addr_t b;
+
+	for (b = iova; b < iova + dgt_step(d); b++) {
+		if (b >= dma && b - dma < len)
+			continue;
+		if (v[b - iova]) {
+			dgt_fail(why, "untrusted: bounce padding at %pad (of %pad+%#zx) not 0",
+				 &b, &dma, len);
+			return false;
+		}
+	}
+	return true;
 }
 
 /*
  * The device reaches the whole granules around [@dma, @dma + @len): each must
  * map one physically contiguous granule.  For an untrusted device each page
  * of it must lie wholly inside one of the buffers @r, or be a swiotlb slot
- * whose bytes around the buffer's are zero (no leftovers of earlier bounces,
- * no other mapping's slot).
+ * whose bytes around the buffer's are zero.  With @neighbours, the granules on
+ * either side must not map the test's memory.
  */
 static void dgt_check_reach(struct dgt_dev *d, dma_addr_t dma, size_t len,
 			    const struct dgt_range *r, unsigned int nr,
@@ -210,7 +233,7 @@ static void dgt_check_reach(struct dgt_dev *d, dma_addr_t dma, size_t len,
 	for (iova = first; ; iova += step) {
 		p = iommu_iova_to_phys(d->domain, iova);
 		if (!p) {
-			dgt_fail(why, "IOVA %pad, in the granules of mapping %pad+%#zx, maps nothing",
+			dgt_fail(why, "IOVA %pad in a granule of %pad+%#zx maps nothing",
 				 &iova, &dma, len);
 			return;
 		}
@@ -222,21 +245,10 @@ static void dgt_check_reach(struct dgt_dev *d, dma_addr_t dma, size_t len,
 			return;
 		}
 		if (untrusted && dgt_in_swiotlb(d->dev, p)) {
-			const u8 *v = phys_to_virt(p);
-			dma_addr_t b;
-
-			/* Bytes of this step that are not the buffer's. */
-			for (b = iova; b < iova + step; b++) {
-				if (b >= dma && b - dma < len)
-					continue;
-				if (v[b - iova]) {
-					dgt_fail(why, "untrusted device reaches non-zero bytes at IOVA %pad in a bounce slot around %pad+%#zx",
-						 &b, &dma, len);
-					return;
-				}
-			}
+			if (!dgt_padding_zero(d, iova, p, dma, len, why))
+				return;
 		} else if (untrusted && !dgt_in_buffers(p, step, r, nr)) {
-			dgt_fail(why, "untrusted device reaches %pa (IOVA %pad) outside its buffer %pad+%#zx",
+			dgt_fail(why, "untrusted: %pa at %pad is outside buffer %pad+%#zx",
 				 &p, &iova, &dma, len);
 			return;
 		}
@@ -477,7 +489,7 @@ static void dgt_one_map_sg(struct dgt_dev *d, struct dgt_rng *rng,
 		if (seg_len > max_seg ||
 		    (seg & ~(dma_addr_t)boundary) !=
 		    ((seg + seg_len - 1) & ~(dma_addr_t)boundary))
-			dgt_fail(why, "DMA segment %pad+%#zx breaks the device's limits (max %#x, boundary %#lx)",
+			dgt_fail(why, "DMA segment %pad+%#zx over limits (max %#x, boundary %#lx)",
 				 &seg, seg_len, max_seg, boundary);
 		while (seg_off < seg_len && ent) {
 			size_t piece = min(seg_len - seg_off, ent->length - used);
@@ -594,8 +606,8 @@ static void dgt_check_alloc(struct dgt_dev *d, enum dgt_alloc_kind kind,
 		if (contig ? got != want :
 		    !got || (pfn_valid(PHYS_PFN(got)) &&
 			     PageBuddy(pfn_to_page(PHYS_PFN(got))))) {
-			dgt_fail(why, "%s(%#zx) for an untrusted device reaches %pa at %pad, not its own padding",
-				 dgt_alloc_names[kind], size, &got, &iova);
+			dgt_fail(why, "%s(%#zx) untrusted: %pad maps %pa, not its padding",
+				 dgt_alloc_names[kind], size, &iova, &got);
 			return;
 		}
 	}
@@ -780,8 +792,10 @@ static bool dgt_find_mmio(struct dgt_dev *d, phys_addr_t *start, size_t *len)
 			}
 		}
 	} else {
-		for (i = 0; (res = platform_get_resource(to_platform_device(d->dev),
-							  IORESOURCE_MEM, i)); i++) {
+		struct platform_device *plat = to_platform_device(d->dev);
+
+		for (i = 0; (res = platform_get_resource(plat, IORESOURCE_MEM, i));
+		     i++) {
 			if (resource_size(res) > *len) {
 				*start = res->start;
 				*len = resource_size(res);

@@ -219,7 +219,7 @@ static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 		 (pdev && (pdev->untrusted || mark)) ? 1 : 0,
 		 d->dev->driver ? dev_driver_string(d->dev) : "none");
 	if (dgt_taint() & BIT(TAINT_WARN))
-		dgt_ktap("    # the kernel is already tainted by a WARN: a WARN in a case goes unseen here");
+		dgt_ktap("    # already tainted by a WARN: a WARN in a case goes unseen");
 	dgt_ktap("    1..%u", n);
 
 	dgt_why_init(&why);
