@@ -38,7 +38,9 @@ O=${O:-$top/build/kernel}
 BASE_O=${BASE_O:-$top/build/base/kernel}
 RESULTS=${RESULTS:-$top/build/results}
 GRANULES=${GRANULES:-4k 16k 64k}
-KUNIT_GRANULES=${KUNIT_GRANULES:-16k 64k}
+# The suites bring their own mock IOMMUs: the virtio-iommu granule does not
+# change what they test, one boot shows that modprobe finds and runs them.
+KUNIT_GRANULES=${KUNIT_GRANULES:-64k}
 LOADS_GRANULE=${LOADS_GRANULE:-16k}
 TIMEOUT=${TIMEOUT:-400}
 SEED=${SEED:-20261202}
@@ -154,7 +156,7 @@ log_clean() {	# log_clean <log>
 		grep -q . &&
 	! sed -n '/^GUEST: e2e dma-api errors /,$p' "$1" |
 		grep -q -e 'fault from EP' -e 'BUG:' -e 'Oops' -e 'Kernel panic' &&
-	grep -q '^GUEST: e2e dma-api errors 0$' "$1"
+	grep -q '^GUEST: e2e dma-api errors 0\b' "$1"
 }
 
 module_cases() {	# module_cases <granule> <log>
@@ -164,7 +166,7 @@ module_cases() {	# module_cases <granule> <log>
 		ktap_json "$log" "$mode" "$g-module-$mode"
 		bytes=$(field " $sum" bytes_verified)
 		ok=1
-		grep -q "^GUEST: e2e module $mode load ok$" "$log" &&
+		grep -q "^GUEST: e2e module $mode load ok\b" "$log" &&
 			[ -n "$sum" ] && [ "$(field " $sum" failed)" = 0 ] &&
 			[ "$(field " $sum" cases)" -gt 0 ] && ok=0
 		if [ $mode != plain ] && [ "$(field " $sum" torture_ops)" = 0 ]; then ok=1; fi
@@ -185,12 +187,12 @@ module_cases() {	# module_cases <granule> <log>
 		'threads=65 out of range' 'torture_ms=0 out of range' \
 		'has a driver: untrusted=1'; do
 		i=$((i + 1))
-		grep -q "^GUEST: e2e badparam $i .*: refused, left none$" "$log" &&
+		grep -q "^GUEST: e2e badparam $i .*: refused, left none\b" "$log" &&
 			grep -q "^GUEST: e2e badparam $i message: dma_granule_test: .*$want" "$log" &&
 			n=$((n + 1))
 	done
 	bad=0
-	[ "$n" = $i ] && grep -q '^GUEST: e2e identity-group .* type identity$' "$log" || bad=1
+	[ "$n" = $i ] && grep -q '^GUEST: e2e identity-group .* type identity\b' "$log" || bad=1
 	case_ "$g" module-bad-params $bad 0 "$n of $i refused cleanly, each with its reason"
 	[ $bad = 0 ] || grep '^GUEST: e2e badparam\|^GUEST: e2e identity' "$log" | sed 's/^/  /'
 }
@@ -203,7 +205,7 @@ for g in $GRANULES; do
 	boot "$O" "$work/initramfs.cpio.gz" "$g" "$log" "$extra"
 
 	booted=1
-	grep -q '^GUEST: e2e done$' "$log" && booted=0
+	grep -q '^GUEST: e2e done\b' "$log" && booted=0
 	case_ "$g" boot $booted 0 "guest ran every step and powered off"
 	dom=$(domains "$log")
 	[ "$dom" = 2 ]; case_ "$g" dma-domains $? 0 "$dom of 2 devices (disk, NIC) in DMA domains"
@@ -217,7 +219,7 @@ for g in $GRANULES; do
 		case_ "$g" "blk-$w" $ok "${b:-0}" "$(field "$l" cases) cases, ${m:-?} mismatches"
 	done
 	v=$("$io_host" verify "$work/disk.img" "$SEED" "$WSEED" 2>&1) && ok=0 || ok=1
-	grep -q '^GUEST: e2e blk exit 0$' "$log" || ok=1
+	grep -q '^GUEST: e2e blk exit 0\b' "$log" || ok=1
 	case_ "$g" blk-host-verify $ok "$(field "$v" bytes)" "written $(field "$v" written), $(field "$v" mismatches) mismatches"
 
 	l=$(grep '^GUEST: e2e-io: net ' "$log" | tail -n 1)
@@ -226,7 +228,7 @@ for g in $GRANULES; do
 	ok=1
 	[ "$sent" = "$NETBYTES" ] && [ "$recv" = "$NETBYTES" ] && [ "$m" = 0 ] &&
 		[ "${tx:-0}" -ge "$sent" ] && [ "${rx:-0}" -ge "$recv" ] &&
-		grep -q '^GUEST: e2e net exit 0$' "$log" && ok=0
+		grep -q '^GUEST: e2e net exit 0\b' "$log" && ok=0
 	case_ "$g" net-echo $ok "${recv:-0}" "sent ${sent:-0}, eth0 tx +${tx:-?} rx +${rx:-?}, ${m:-?} mismatches"
 
 	module_cases "$g" "$log"
@@ -245,13 +247,15 @@ for g in $GRANULES; do
 		v() { printf '%s\n' "$1" | sed -n "s/.*$2: \([0-9]*\).*/\1/p"; }
 		ok=1 detail="no result"
 		if [ -n "$at10" ] && [ -n "$at100" ]; then
-			da=$(($(v "$at10" MemAvailable) - $(v "$at100" MemAvailable)))
+			da=$(($(v "$at100" MemAvailable) - $(v "$at10" MemAvailable)))
 			ds=$(($(v "$at100" SUnreclaim) - $(v "$at10" SUnreclaim)))
 			dv=$(($(v "$at100" VmallocUsed) - $(v "$at10" VmallocUsed)))
 			dp=$(($(v "$at100" Percpu) - $(v "$at10" Percpu)))
 			[ "$loads" = "100 0" ] && [ $ds -lt 256 ] && [ $dv -lt 256 ] &&
-				[ $dp -lt 64 ] && [ $da -lt 32768 ] && ok=0
-			detail="loads/failed $loads; 10th->100th: MemAvailable -$da kB, SUnreclaim +$ds kB, VmallocUsed +$dv kB, Percpu +$dp kB"
+				[ $dp -lt 64 ] && [ $da -gt -32768 ] && ok=0
+			# Signed changes, e.g. "+12 kB", "-3128 kB".
+			sg() { case $1 in -*) echo "$1" ;; *) echo "+$1" ;; esac; }
+			detail="loads/failed $loads; 10th->100th: MemAvailable $(sg $da) kB, SUnreclaim $(sg $ds) kB, VmallocUsed $(sg $dv) kB, Percpu $(sg $dp) kB"
 		fi
 		case_ "$g" module-100-loads $ok 0 "$detail"
 	fi
@@ -260,7 +264,7 @@ for g in $GRANULES; do
 		# Each suite's KTAP, copied by the guest from debugfs, as a
 		# kunit.py report of its own.
 		p=0 f=0
-		for st in $(sed -n 's/^GUEST: e2e kunit suite [^ ]* //p' "$log"); do
+		for st in $(sed -n 's/^GUEST: e2e kunit suite [^ ]* \([^ ]*\).*/\1/p' "$log"); do
 			sed -n "s/^GUEST: kunit $st: //p" "$log" > "$work/$g-$st.ktap"
 			(cd "$top/build/linux" && python3 tools/testing/kunit/kunit.py parse \
 				--json="$RESULTS/kunit-e2e-$g-$st.json" "$work/$g-$st.ktap") \
@@ -269,7 +273,7 @@ for g in $GRANULES; do
 			set -- $n
 			p=$((p + $1)) f=$((f + $2 + $3 + $4 + $5))
 		done
-		mods=$(grep -c '^GUEST: e2e kunit modprobe [^ ]* ok$' "$log")
+		mods=$(grep -c '^GUEST: e2e kunit modprobe [^ ]* ok\b' "$log")
 		want=$(wc -l < "$work/initramfs.kunit.list")
 		suites=$(grep -c '^GUEST: e2e kunit suite ' "$log")
 		ok=1
