@@ -10,8 +10,12 @@
 #
 # The configuration is scripts/m1-config-check.sh's, merged into the build
 # directory $DEB_O (default build/deb): the distro config $M1_BASE_CONFIG,
-# or the kernel's arm64 defconfig, with the fragment on top; a fragment
-# option that does not survive stops here.  Then `make bindeb-pkg` with
+# or the kernel's arm64 defconfig, with configs/apple-only.config (every
+# other arm64 platform off: their SoC drivers drop out, about half of
+# defconfig's modules) and configs/apple-m1-4k.config on top
+# (M1_FRAGMENT=configs/apple-m1-4k.config keeps every platform of the
+# base); a fragment option that does not survive stops here.  Then
+# `make bindeb-pkg` with
 # LOCALVERSION=-iommu-granule, under scripts/progress.sh (its output in
 # $DEB_O/bindeb-pkg.log), ccache first in PATH, -j$JOBS (default: every
 # CPU), cross-compiled with aarch64-linux-gnu- unless the host is arm64.

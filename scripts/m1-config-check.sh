@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The 4K-page Apple M1/M2 configuration: merge configs/apple-m1-4k.config
-# onto a distro arm64 configuration and check that every option the
-# fragment sets survives olddefconfig.  No compile: it takes seconds.
+# The 4K-page Apple M1/M2 configuration: merge configs/apple-only.config
+# (every other arm64 platform off) and configs/apple-m1-4k.config onto a
+# distro arm64 configuration and check that every option the fragments set
+# survives olddefconfig.  No compile: it takes seconds.
 #
 #   sh scripts/m1-config-check.sh
 #   M1_BASE_CONFIG=/boot/config-$(uname -r) sh scripts/m1-config-check.sh
@@ -11,11 +12,13 @@
 # Base: $M1_BASE_CONFIG (a distro's config file) if set, else the kernel's
 # arch/arm64/configs/defconfig.  The kernel's merge_config.sh -m writes the
 # merge into $O_M1 (default build/m1-config), `make olddefconfig` resolves
-# it there.  One TAP case per option of the fragment (same value; "is not
+# it there.  One TAP case per option of the fragments (same value; "is not
 # set" means absent or =n) and one for the page size, in
 # $RESULTS/m1-config.tap (default build/results) and on stdout.  Exits 1
 # when a case fails.  LINUX_DIR is the kernel tree (default build/linux);
-# M1_FRAGMENT replaces the fragment; CROSS_COMPILE defaults to
+# M1_FRAGMENT replaces the list of fragments, merged in its order
+# (M1_FRAGMENT=configs/apple-m1-4k.config keeps the base's other
+# platforms); CROSS_COMPILE defaults to
 # aarch64-linux-gnu- unless the host is arm64 (scripts/deb.sh passes its
 # own, and its build directory as O_M1).
 set -eu
@@ -24,7 +27,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 src=${LINUX_DIR:-$top/build/linux}
 O_M1=${O_M1:-$top/build/m1-config}
 RESULTS=${RESULTS:-$top/build/results}
-frag=${M1_FRAGMENT:-$top/configs/apple-m1-4k.config}
+frags=${M1_FRAGMENT:-$top/configs/apple-only.config $top/configs/apple-m1-4k.config}
 if [ -z "${CROSS_COMPILE+set}" ]; then
 	case $(uname -m) in
 	aarch64 | arm64) CROSS_COMPILE= ;;
@@ -39,15 +42,18 @@ if [ -n "${M1_BASE_CONFIG:-}" ]; then
 else
 	base=$src/arch/arm64/configs/defconfig
 fi
-[ -r "$frag" ] || { echo "m1-config: $frag: no such file" >&2; exit 1; }
-frag=$(cd "$(dirname "$frag")" && pwd)/$(basename "$frag")
+frag=
+for f in $frags; do
+	[ -r "$f" ] || { echo "m1-config: $f: no such file" >&2; exit 1; }
+	frag="$frag $(cd "$(dirname "$f")" && pwd)/$(basename "$f")"
+done
 
 mkdir -p "$O_M1" "$RESULTS"
 . "$top/scripts/ktap.sh"
 tap=$RESULTS/m1-config.tap
 ktap_open "$tap"
 ktap_diag "base: ${base#"$top"/}"
-ktap_diag "fragment: ${frag#"$top"/}"
+for f in $frag; do ktap_diag "fragment: ${f#"$top"/}"; done
 
 # Merge, then let Kconfig resolve dependencies and defaults.  A base from
 # another machine may name options this tree lacks, or a compiler it has
@@ -57,7 +63,7 @@ rm -f "$O_M1/.config"
 rc=0
 {
 	(cd "$src" && ARCH=arm64 CROSS_COMPILE=$CROSS_COMPILE \
-		scripts/kconfig/merge_config.sh -m -O "$O_M1" "$base" "$frag") &&
+		scripts/kconfig/merge_config.sh -m -O "$O_M1" "$base" $frag) &&
 	make -s -C "$src" O="$O_M1" ARCH=arm64 CROSS_COMPILE="$CROSS_COMPILE" olddefconfig
 } > "$log" 2>&1 || rc=$?
 if [ $rc != 0 ] || [ ! -s "$O_M1/.config" ]; then
@@ -71,14 +77,14 @@ fi
 ktap_ok "merge_config.sh and olddefconfig ran"
 config=$O_M1/.config
 
-# What the fragment asks for, in its order, a later line overriding an
+# What the fragments ask for, in their order, a later line overriding an
 # earlier one: CONFIG_X=<value>, or CONFIG_X=n for "is not set".
 requested=$(awk '
 	/^CONFIG_[A-Za-z0-9_]+=/ { i = index($0, "="); k = substr($0, 1, i - 1)
 		if (!(k in v)) o[n++] = k; v[k] = $0 }
 	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { k = $2
 		if (!(k in v)) o[n++] = k; v[k] = k "=n" }
-	END { for (i = 0; i < n; i++) print v[o[i]] }' "$frag")
+	END { for (i = 0; i < n; i++) print v[o[i]] }' $frag)
 
 # Why an option is missing: a symbol this tree does not define at all is
 # the one thing olddefconfig cannot say.
