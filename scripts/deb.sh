@@ -33,7 +33,8 @@
 #            (dh_* in debian/rules), kmod (depmod: without it the packages
 #            carry no modules.dep), rsync, bc, bison, flex, python3,
 #            libelf-dev, libssl-dev, make, gcc;
-#   cross:   gcc-aarch64-linux-gnu;
+#   cross:   gcc-aarch64-linux-gnu, libc6-dev-arm64-cross (the headers
+#            package rebuilds scripts/ for arm64 with the cross compiler);
 #   by configuration: libssl-dev:arm64 in a cross build with module
 #            signing (the headers package rebuilds sign-file for arm64;
 #            Debian's config signs modules), dwarves (pahole) for
@@ -73,7 +74,7 @@ config=$DEB_O/.config
 
 # Host packages, from what the configuration needs.
 need="dpkg-dev debhelper kmod rsync bc bison flex python3 libelf-dev libssl-dev make gcc"
-[ -z "$cross" ] || need="$need gcc-aarch64-linux-gnu"
+[ -z "$cross" ] || need="$need gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
 has() { grep -q "^CONFIG_$1=y" "$config"; }
 if [ -n "$cross" ] && has MODULE_SIG_FORMAT; then
 	need="$need libssl-dev:arm64"
