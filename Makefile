@@ -42,7 +42,7 @@ KMAKE = $(MAKE) -s -C $(SRC) O=$(O) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 HAVE_DEPS = scripts/deps.sh
 
 .PHONY: all help deps base apply export series-check b4-check config build module kunit kunit-debug boot \
-	check checkpatch revert-check stress e2e dkms deb m1-config test clean distclean worktree-base ensure-applied
+	check checkpatch revert-check stress e2e bench dkms deb m1-config test clean distclean worktree-base ensure-applied
 
 all: deps base ensure-applied build
 	$(MAKE) --no-print-directory boot GRANULES=16k
@@ -65,6 +65,8 @@ help:
 	@echo "make module       build the test modules of drivers/ against the test kernel (W=1)"
 	@echo "make e2e          disk and network traffic, the test module, KUnit modules behind"
 	@echo "                  virtio-iommu granule 4k/16k/64k; the base kernel as control"
+	@echo "make bench        dma_map_benchmark, block reads: base vs patched at 4k, granule 16k/64k"
+	@echo "                  vs 4k, 16K kernel vs 4K kernel; bench.json, docs/performance.md"
 	@echo "make dkms         the test module as a dkms source tree in build/dkms/"
 	@echo "make m1-config    the Apple M1 4K fragment merged onto a distro config, checked"
 	@echo "make deb          Debian packages of the patched tree for Apple M1/M2 (M1_BASE_CONFIG=)"
@@ -166,6 +168,17 @@ boot: build
 e2e: build
 	@$(MAKE) --no-print-directory build BASE_ONLY=1
 	@BASE_O=$(B)/base/kernel GRANULES="$(GRANULES)" sh scripts/e2e.sh
+
+# Performance (scripts/bench.sh), not part of make test: the base, the
+# patched 4K and the patched 16K kernel behind virtio-iommu, map/unmap with
+# the kernel's dma_map_benchmark and block reads; bench.json,
+# docs/performance.md and its plots.
+bench: build
+	@$(MAKE) --no-print-directory build BASE_ONLY=1
+	@$(MAKE) --no-print-directory build PAGES=16k
+	@DEPS_EXTRA="gnuplot:gnuplot-nox /usr/aarch64-linux-gnu/lib/libc.a:libc6-dev-arm64-cross" \
+		sh scripts/deps.sh
+	@BASE_O=$(B)/base/kernel O16=$(B)/kernel-16k sh scripts/bench.sh
 
 # Apple M1/M2: configs/apple-m1-4k.config merged onto a distro config
 # (M1_BASE_CONFIG=, default the arm64 defconfig), every option checked

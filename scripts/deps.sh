@@ -15,6 +15,16 @@ headers="/usr/include/openssl/ssl.h:libssl-dev /usr/include/libelf.h:libelf-dev
 /usr/lib/python3/dist-packages/ply/__init__.py:python3-ply
 /usr/lib/python3/dist-packages/git/__init__.py:python3-git /sbin/depmod:kmod"
 
+# DEPS_EXTRA: more pairs, for targets outside `make test` (make bench:
+# gnuplot, the static C library for arm64), a command or an absolute path
+# each.
+for t in ${DEPS_EXTRA:-}; do
+	case $t in
+	/*) headers="$headers $t" ;;
+	*) tools="$tools $t" ;;
+	esac
+done
+
 missing=
 for t in $tools; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t#*:}"

@@ -12,6 +12,10 @@
  *   e2e-io verify FILE SEED WSEED    the image after blk: pattern(WSEED) in the
  *                                    write regions, pattern(SEED) elsewhere
  *   e2e-io net IP PORT BYTES SEED    stream pattern(SEED) through a TCP echo
+ *   e2e-io rate DEV seq|rand BLOCK MS
+ *                                    O_DIRECT reads of BLOCK bytes for MS
+ *                                    milliseconds, sequential or at random
+ *                                    BLOCK-aligned offsets (make bench)
  *
  * The byte at offset o of pattern(s) is byte (o & 7) (little endian) of
  * splitmix64(s ^ ((o >> 3) * 0x9E3779B97F4A7C15)).
@@ -1253,12 +1257,74 @@ static int do_net(const char *ip, uint64_t port, uint64_t total, uint64_t seed)
 	return err || bad || sent != total || recvd != total;
 }
 
+/* rate */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Read throughput: nothing is compared (make e2e checks the bytes), the
+ * reads only have to succeed in full.  The random offsets come from a fixed
+ * seed, so every run reads the same blocks in the same order.
+ */
+static int do_rate(const char *dev, int random, uint64_t block, uint64_t ms)
+{
+	uint64_t size, blocks, off = 0, ops = 0, start, t;
+	unsigned char *buf;
+	int fd;
+
+	fd = open(dev, O_RDONLY | O_DIRECT);
+	if (fd < 0) {
+		say("rate: open %s O_DIRECT: %s", dev, strerror(errno));
+		return 1;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	blocks = size / block;
+	buf = map_buf(block);
+	if (!buf || !blocks) {
+		say("rate: %s: %llu bytes, no block of %llu", dev, ull(size),
+		    ull(block));
+		return 1;
+	}
+	rnd_seed(1);
+	start = now_ns();
+	do {
+		ssize_t n;
+
+		if (random)
+			off = rnd_below(blocks) * block;
+		else if (off + block > blocks * block)
+			off = 0;
+		n = pread(fd, buf, block, off);
+		if (n != (ssize_t)block) {
+			say("rate: %s read %llu at %llu: %s", dev, ull(block),
+			    ull(off), n < 0 ? strerror(errno) : "short");
+			return 1;
+		}
+		if (!random)
+			off += block;
+		ops++;
+		t = now_ns();
+	} while (t - start < ms * 1000000);
+	say("rate blk %s block %llu ops %llu bytes %llu ns %llu",
+	    random ? "rand" : "seq", ull(block), ull(ops), ull(ops * block),
+	    ull(t - start));
+	close(fd);
+	return 0;
+}
+
 static int bad_args(void)
 {
 	say("usage: e2e-io gen FILE SIZE SEED");
 	say("       e2e-io blk DEV SEED WSEED");
 	say("       e2e-io verify FILE SEED WSEED");
 	say("       e2e-io net IP PORT BYTES SEED");
+	say("       e2e-io rate DEV seq|rand BLOCK MS");
 	return 2;
 }
 
@@ -1287,6 +1353,13 @@ int main(int argc, char **argv)
 		    parse_size(argv[4], &b) || parse_u64(argv[5], &c))
 			return bad_args();
 		return do_net(argv[2], a, b, c);
+	}
+	if (argc == 6 && !strcmp(argv[1], "rate")) {
+		if ((strcmp(argv[3], "seq") && strcmp(argv[3], "rand")) ||
+		    parse_size(argv[4], &a) || !a || a % 512 ||
+		    parse_u64(argv[5], &b) || !b)
+			return bad_args();
+		return do_rate(argv[2], !strcmp(argv[3], "rand"), a, b);
 	}
 	return bad_args();
 }

@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench's report: scripts/bench.sh's samples as bench.json,
+docs/performance.md and its plots (gnuplot, SVG).
+
+Every figure is a median over the samples of one configuration (kernel,
+granule, domain type, threads, map size, mode), with its spread (quartiles,
+minimum, maximum) and sample count.  A ratio is a quotient of two medians
+of the same run; its spread is the range of the same quotient taken boot
+round by boot round.  Ratios > 1 mean worse for the first named.
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+PAGE = {"base-4k@4k": 4096, "series-4k@4k": 4096, "series-4k@16k": 4096,
+        "series-4k@64k": 4096, "series-16k@16k": 16384}
+GRANULE = {"base-4k@4k": "4k", "series-4k@4k": "4k", "series-4k@16k": "16k",
+           "series-4k@64k": "64k", "series-16k@16k": "16k"}
+ORDER = list(PAGE)
+MODES = {0: "map_single", 1: "map_sg"}
+
+
+def quant(v, q):
+    v = sorted(v)
+    if len(v) == 1:
+        return v[0]
+    pos = (len(v) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def stats(v):
+    return {"median": round(statistics.median(v), 3),
+            "p25": round(quant(v, 0.25), 3), "p75": round(quant(v, 0.75), 3),
+            "min": round(min(v), 3), "max": round(max(v), 3), "n": len(v)}
+
+
+def read_tsv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", required=True)
+    ap.add_argument("--blk", required=True)
+    ap.add_argument("--meta", required=True)
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--docs", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--run", default="")
+    a = ap.parse_args()
+
+    # Map/unmap: key -> samples, and key -> boot -> samples.
+    cost = {}
+    for r in read_tsv(a.samples):
+        key = (r["config"], r["type"], int(r["threads"]), int(r["pages"]),
+               int(r["mode"]))
+        m, u = float(r["map_us"]), float(r["unmap_us"])
+        d = cost.setdefault(key, {"map": [], "unmap": [], "total": [],
+                                  "boots": {}})
+        d["map"].append(m)
+        d["unmap"].append(u)
+        d["total"].append(m + u)
+        d["boots"].setdefault(int(r["boot"]), []).append(m + u)
+
+    figures = []
+    for key in sorted(cost, key=lambda k: (ORDER.index(k[0]), k[1:])):
+        c, t, th, pg, mo = key
+        d = cost[key]
+        figures.append({"config": c, "granule": GRANULE[c],
+                        "page_size": PAGE[c], "domain": t,
+                        "lazy": t == "DMA-FQ", "threads": th, "pages": pg,
+                        "bytes": pg * PAGE[c], "mode": MODES[mo],
+                        "map_us": stats(d["map"]),
+                        "unmap_us": stats(d["unmap"]),
+                        "map_unmap_us": stats(d["total"])})
+
+    def med(key):
+        d = cost.get(key)
+        return statistics.median(d["total"]) if d else None
+
+    def ratio(k1, k2):
+        """Median quotient of k1 over k2, with its per-boot range."""
+        m1, m2 = med(k1), med(k2)
+        if m1 is None or m2 is None:
+            return None
+        per = []
+        for b in cost[k1]["boots"]:
+            if b in cost[k2]["boots"]:
+                per.append(statistics.median(cost[k1]["boots"][b]) /
+                           statistics.median(cost[k2]["boots"][b]))
+        return {"ratio": round(m1 / m2, 3),
+                "boot_min": round(min(per), 3) if per else None,
+                "boot_max": round(max(per), 3) if per else None,
+                "first_us": round(m1, 2), "second_us": round(m2, 2)}
+
+    keys = sorted({k[1:] for k in cost})
+    comparisons = {
+        "patched_vs_base_4k": ("series-4k@4k", "base-4k@4k", 1),
+        "map_unmap_16k_vs_4k": ("series-4k@16k", "series-4k@4k", 1),
+        "map_unmap_64k_vs_4k": ("series-4k@64k", "series-4k@4k", 1),
+    }
+    ratios = {}
+    for name, (c1, c2, _) in comparisons.items():
+        rows = []
+        for k in keys:
+            r = ratio((c1,) + k, (c2,) + k)
+            if r:
+                rows.append(dict(domain=k[0], threads=k[1], pages=k[2],
+                                 mode=MODES[k[3]], **r))
+        ratios[name] = rows
+    # The 4K kernel against the 16K kernel behind the same 16K granule, at
+    # equal bytes: n 16K pages of the one are 4n 4K pages of the other.
+    rows = []
+    for t, th, pg, mo in keys:
+        k16 = ("series-16k@16k", t, th, pg, mo)
+        k4 = ("series-4k@16k", t, th, pg * 4, mo)
+        r = ratio(k4, k16)
+        if r and k16 in cost:
+            rows.append(dict(domain=t, threads=th, bytes=pg * 16384,
+                             pages_4k=pg * 4, pages_16k=pg, mode=MODES[mo],
+                             **r))
+    ratios["kernel4k_vs_kernel16k_at_16k"] = rows
+
+    # Block reads: bytes per second per sample.
+    blk = {}
+    for r in read_tsv(a.blk):
+        if not r["ns"]:
+            continue
+        key = (r["config"], r["workload"])
+        d = blk.setdefault(key, {"mbs": [], "boots": {}, "block": int(r["block"])})
+        v = int(r["bytes"]) / int(r["ns"]) * 1e3  # MB/s
+        d["mbs"].append(v)
+        d["boots"].setdefault(int(r["boot"]), []).append(v)
+    blk_fig = []
+    for key in sorted(blk, key=lambda k: (ORDER.index(k[0]), k[1])):
+        blk_fig.append({"config": key[0], "granule": GRANULE[key[0]],
+                        "page_size": PAGE[key[0]], "workload": key[1],
+                        "block": blk[key]["block"],
+                        "mb_per_s": stats(blk[key]["mbs"])})
+
+    def blk_ratio(w, c_fast, c_slow):
+        """Throughput of c_fast over c_slow: > 1 when c_slow is worse."""
+        k1, k2 = (c_fast, w), (c_slow, w)
+        if k1 not in blk or k2 not in blk:
+            return None
+        per = [statistics.median(blk[k1]["boots"][b]) /
+               statistics.median(blk[k2]["boots"][b])
+               for b in blk[k1]["boots"] if b in blk[k2]["boots"]]
+        return {"ratio": round(statistics.median(blk[k1]["mbs"]) /
+                               statistics.median(blk[k2]["mbs"]), 3),
+                "boot_min": round(min(per), 3) if per else None,
+                "boot_max": round(max(per), 3) if per else None}
+    ratios["blk_read_16k_vs_4k"] = {
+        w: blk_ratio(w, "series-4k@4k", "series-4k@16k") for w in ("seq", "rand")}
+    ratios["blk_read_64k_vs_4k"] = {
+        w: blk_ratio(w, "series-4k@4k", "series-4k@64k") for w in ("seq", "rand")}
+    ratios["blk_read_patched_vs_base_4k"] = {
+        w: blk_ratio(w, "base-4k@4k", "series-4k@4k") for w in ("seq", "rand")}
+
+    def head(name, **want):
+        for r in ratios[name]:
+            if all(r.get(k) == v for k, v in want.items()):
+                return r["ratio"]
+        return None
+
+    single = dict(domain="DMA", threads=1, mode="map_single")
+    summary = {
+        "patched_vs_base_4k": head("patched_vs_base_4k", pages=1, **single),
+        "map_unmap_16k_vs_4k": head("map_unmap_16k_vs_4k", pages=1, **single),
+        "map_unmap_64k_vs_4k": head("map_unmap_64k_vs_4k", pages=1, **single),
+        "kernel4k_vs_kernel16k_at_16k": head("kernel4k_vs_kernel16k_at_16k",
+                                             bytes=16384, **single),
+        "blk_read_16k_vs_4k": (ratios["blk_read_16k_vs_4k"]["rand"] or {}).get("ratio"),
+        "memory_pages_over_floor": None,
+    }
+    summary_note = {
+        "figures": "strict domain, 1 thread, dma_map_single of one page "
+                   "(kernel4k_vs_kernel16k: of 16 KiB); blk_read: random "
+                   "4 KiB O_DIRECT reads, throughput of the first over the "
+                   "second's",
+        "memory_pages_over_floor": "not measured by this run",
+    }
+
+    meta = [dict(zip(["config", "boot", "seconds", "complete", "kernel"],
+                     l.rstrip("\n").split("\t"))) for l in open(a.meta)]
+    run = dict(x.split("=", 1) for x in a.run.split())
+    out = {"run": run, "boots": meta, "map_unmap": figures, "blk_read": blk_fig,
+           "ratios": ratios, "summary": summary, "summary_note": summary_note}
+    with open(a.json, "w") as f:
+        json.dump(out, f, indent=1)
+
+    plots(a, figures)
+    write_md(a, out)
+
+
+def plots(a, figures):
+    """Map+unmap cost against map size, one line per configuration."""
+    os.makedirs(a.docs, exist_ok=True)
+    for dom, tag in (("DMA", "strict"), ("DMA-FQ", "lazy")):
+        lines = []
+        for c in ORDER:
+            rows = [f for f in figures if f["config"] == c and
+                    f["domain"] == dom and f["threads"] == 1 and
+                    f["mode"] == "map_single"]
+            if not rows:
+                continue
+            dat = os.path.join(a.work, f"cost-{tag}-{c}.dat")
+            with open(dat, "w") as f:
+                for r in sorted(rows, key=lambda r: r["bytes"]):
+                    s = r["map_unmap_us"]
+                    f.write(f'{r["bytes"] // 1024} {s["median"]} {s["p25"]} {s["p75"]}\n')
+            lines.append(f"'{dat}' using 1:2:3:4 with yerrorlines title '{c}'")
+        if not lines:
+            continue
+        svg = os.path.join(a.docs, f"perf-map-cost-{tag}.svg")
+        gp = "\n".join([
+            "set terminal svg size 720,440 dynamic font 'sans,11'",
+            f"set output '{svg}'",
+            f"set title 'dma\\_map\\_single + unmap, {tag} domain, 1 thread (median, quartiles)'",
+            "set xlabel 'map size (KiB)'", "set ylabel 'microseconds (QEMU TCG)'",
+            "set logscale x 2", "set key top left", "set grid",
+            "plot " + ", ".join(lines), ""])
+        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+
+
+def fmt(r):
+    if not r:
+        return "–"
+    if r.get("boot_min") is None:
+        return f'{r["ratio"]:.3f}'
+    return f'{r["ratio"]:.3f} ({r["boot_min"]:.2f}–{r["boot_max"]:.2f})'
+
+
+def write_md(a, out):
+    s = out["summary"]
+    run = out["run"]
+    L = []
+    L.append("# Performance: what an IOMMU granule above PAGE_SIZE costs\n")
+    L.append("Written by `make bench` (`scripts/bench.sh`, "
+             "`scripts/bench-report.py`) from `build/results/bench.json`; "
+             "do not edit by hand.  QEMU emulates the CPU in software here: "
+             "absolute times mean nothing, only ratios of the same run do.\n")
+    L.append("## Method\n")
+    L.append(f"Five configurations, each booted {run.get('rounds', '?')} times "
+             "in a rotated order (the host's noise falls on all of them), "
+             f"{run.get('inner', '?')} rounds of every measurement per boot, "
+             f"{run.get('smp', '?')} vCPUs, DMA-API debugging off:\n")
+    L.append("| configuration | kernel | PAGE_SIZE | virtio-iommu granule |")
+    L.append("|---|---|---|---|")
+    for c in ORDER:
+        k = "base (untouched)" if c.startswith("base") else "patched"
+        L.append(f"| `{c}` | {k} | {PAGE[c] // 1024}K | {GRANULE[c]} |")
+    L.append("")
+    L.append("- Map/unmap: the kernel's `dma_map_benchmark` "
+             "(CONFIG_DMA_MAP_BENCHMARK) bound through `driver_override` to a "
+             "`pci-testdev`, driven by its own tool from `tools/dma` "
+             f"(`-t` threads {run.get('threads', '?')}, `-g` "
+             f"{run.get('sizes', '?')} pages, `-m 0` dma_map_single and `-m 1` "
+             "dma_map_sg of one-page entries, "
+             f"`-s {run.get('secs', '?')}`), on the device's strict domain "
+             "(`DMA`) and, switched through the group's `type`, a lazy one "
+             "(`DMA-FQ`).  A sample is the tool's average map latency plus "
+             "its average unmap latency.")
+    L.append("- Block: `e2e-io rate`, O_DIRECT reads of a 64 MiB virtio-blk "
+             "disk, sequential 1 MiB and random 4 KiB blocks, "
+             f"{run.get('blkms', '?')} ms each.")
+    L.append("- A figure is the median of its samples; a ratio is the quotient "
+             "of two medians, and in brackets the range of that quotient "
+             "taken boot round by boot round.  > 1: worse for the first.\n")
+    L.append("Reproduce: `make build`, `make build BASE_ONLY=1`, "
+             "`make build PAGES=16k`, then `make bench` (`ROUNDS=`, `INNER=`, "
+             "`THREADS=`, `SIZES=`, `SECS=`, `BLKMS=`, `ONLY=`).\n")
+    L.append("## Summary\n")
+    L.append("Strict domain, 1 thread, dma_map_single of one page; "
+             "`kernel4k_vs_kernel16k_at_16k` at 16 KiB (four 4K pages against "
+             "one 16K page); `blk_read_16k_vs_4k` random 4 KiB reads, the "
+             "4K-granule throughput over the 16K-granule one.\n")
+    L.append("| ratio | value | target |")
+    L.append("|---|---|---|")
+    tgt = {"patched_vs_base_4k": "≤ 1.02", "map_unmap_16k_vs_4k": "≤ 1.10",
+           "map_unmap_64k_vs_4k": "", "kernel4k_vs_kernel16k_at_16k": "",
+           "blk_read_16k_vs_4k": "", "memory_pages_over_floor": "1.00"}
+    for k, v in s.items():
+        L.append(f"| `{k}` | {'not measured' if v is None else f'{v:.3f}'} | {tgt.get(k, '')} |")
+    L.append("")
+    titles = {
+        "patched_vs_base_4k": "The series at granule 4K: patched over base",
+        "map_unmap_16k_vs_4k": "4K kernel, granule 16K over granule 4K",
+        "map_unmap_64k_vs_4k": "4K kernel, granule 64K over granule 4K",
+    }
+    for name, title in titles.items():
+        L.append(f"## {title}\n")
+        L.append("map+unmap medians; ratio (per-boot range).\n")
+        L.append("| domain | threads | pages | mode | first µs | second µs | ratio |")
+        L.append("|---|---|---|---|---|---|---|")
+        for r in out["ratios"][name]:
+            L.append(f'| {r["domain"]} | {r["threads"]} | {r["pages"]} | '
+                     f'{r["mode"]} | {r["first_us"]} | {r["second_us"]} | {fmt(r)} |')
+        L.append("")
+    L.append("## The 4K kernel against the 16K kernel, both behind granule 16K\n")
+    L.append("Equal bytes: four 4K pages of the one against one 16K page of "
+             "the other.\n")
+    L.append("| domain | threads | bytes | mode | 4K kernel µs | 16K kernel µs | ratio |")
+    L.append("|---|---|---|---|---|---|---|")
+    for r in out["ratios"]["kernel4k_vs_kernel16k_at_16k"]:
+        L.append(f'| {r["domain"]} | {r["threads"]} | {r["bytes"]} | {r["mode"]} | '
+                 f'{r["first_us"]} | {r["second_us"]} | {fmt(r)} |')
+    L.append("")
+    L.append("## Block reads (virtio-blk, O_DIRECT)\n")
+    L.append("| configuration | workload | MB/s median | quartiles | n |")
+    L.append("|---|---|---|---|---|")
+    for f in out["blk_read"]:
+        m = f["mb_per_s"]
+        L.append(f'| `{f["config"]}` | {f["workload"]} {f["block"]} B | '
+                 f'{m["median"]:.2f} | {m["p25"]:.2f}–{m["p75"]:.2f} | {m["n"]} |')
+    L.append("")
+    L.append("Throughput ratios (the first's over the second's: > 1 when the "
+             "second is slower):\n")
+    for name in ("blk_read_patched_vs_base_4k", "blk_read_16k_vs_4k",
+                 "blk_read_64k_vs_4k"):
+        r = out["ratios"][name]
+        L.append(f'- `{name}`: seq {fmt(r["seq"])}, rand {fmt(r["rand"])}')
+    L.append("")
+    L.append("## Plots\n")
+    L.append("![map+unmap cost, strict](perf-map-cost-strict.svg)\n")
+    L.append("![map+unmap cost, lazy](perf-map-cost-lazy.svg)\n")
+    L.append("## Every figure\n")
+    L.append("| configuration | domain | threads | pages | mode | map µs | unmap µs | map+unmap µs (quartiles) | n |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    for f in out["map_unmap"]:
+        t = f["map_unmap_us"]
+        L.append(f'| `{f["config"]}` | {f["domain"]} | {f["threads"]} | {f["pages"]} | '
+                 f'{f["mode"]} | {f["map_us"]["median"]} | {f["unmap_us"]["median"]} | '
+                 f'{t["median"]} ({t["p25"]}–{t["p75"]}) | {t["n"]} |')
+    L.append("")
+    L.append("## Boots\n")
+    L.append("| configuration | boot | seconds | complete |")
+    L.append("|---|---|---|---|")
+    for m in out["boots"]:
+        L.append(f'| `{m["config"]}` | {m["boot"]} | {m["seconds"]} | {m["complete"]} |')
+    L.append("")
+    with open(os.path.join(a.docs, "performance.md"), "w") as f:
+        f.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

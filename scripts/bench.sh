@@ -1,0 +1,154 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: what an IOMMU granule larger than PAGE_SIZE costs, measured
+# side by side under QEMU.  Not part of `make test`.
+#
+#   O=<4K kernel> BASE_O=<base 4K kernel> O16=<16K kernel> bench.sh
+#
+# Five configurations, each a boot behind virtio-iommu (QEMU's virt machine,
+# software emulation, $SMP vCPUs):
+#   base-4k@4k     the untouched base kernel, granule 4K
+#   series-4k@4k   the patched 4K kernel, granule 4K (the series' cost for
+#                  everyone whose granule is PAGE_SIZE)
+#   series-4k@16k  the patched 4K kernel, granule 16K (an M1's DART)
+#   series-4k@64k  the patched 4K kernel, granule 64K
+#   series-16k@16k the patched 16K kernel, granule 16K (what a user would
+#                  pick instead)
+# Every boot runs the guest side in scripts/guest/init (bench part): the
+# kernel's dma_map_benchmark (CONFIG_DMA_MAP_BENCHMARK), bound through
+# driver_override to a pci-testdev, runs with its userspace tool from
+# tools/dma (cross-built static) for every thread count of $THREADS, map
+# size of $SIZES pages and both modes (dma_map_single, dma_map_sg of
+# one-page entries), $SECS seconds each, on a strict and a lazy (DMA-FQ)
+# domain; then O_DIRECT reads of a 64 MiB virtio-blk disk, sequential 1 MiB
+# and random 4 KiB, for $BLKMS ms each.  $INNER rounds of that per boot.
+# The boots themselves run $ROUNDS times, the configurations in a rotated
+# order each time, so that whatever the host does falls on all of them.
+# DMA-API debugging is off (dma_debug=off) in every boot.
+#
+# scripts/bench-report.py turns the samples into $RESULTS/bench.json
+# (every figure with its configuration, medians, spreads, and the summary
+# ratios), docs/performance.md and its plots (gnuplot, SVG).  Only ratios
+# measured in the same run mean anything: TCG's absolute times do not.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+O=${O:-$top/build/kernel}
+BASE_O=${BASE_O:-$top/build/base/kernel}
+O16=${O16:-$top/build/kernel-16k}
+RESULTS=${RESULTS:-$top/build/results}
+DOCS=${DOCS:-$top/docs}
+ROUNDS=${ROUNDS:-3}
+INNER=${INNER:-2}
+THREADS=${THREADS:-1,2}
+SIZES=${SIZES:-1,4,16}
+SECS=${SECS:-1}
+BLKMS=${BLKMS:-2000}
+SMP=${SMP:-2}
+TIMEOUT=${TIMEOUT:-1200}
+work=$top/build/bench
+mkdir -p "$work" "$RESULTS"
+
+# name:kernel build dir:granule:tree
+configs="base-4k@4k:$BASE_O:4k:$top/build/base/linux
+series-4k@4k:$O:4k:$top/build/linux
+series-4k@16k:$O:16k:$top/build/linux
+series-4k@64k:$O:64k:$top/build/linux
+series-16k@16k:$O16:16k:$top/build/linux"
+# ONLY="series-4k@16k ..." runs those configurations alone.
+if [ -n "${ONLY:-}" ]; then
+	configs=$(echo "$configs" | grep -E "^($(echo "$ONLY" | tr ' ' '|')):") ||
+		{ echo "bench: ONLY=$ONLY names no configuration" >&2; exit 1; }
+fi
+
+for c in $configs; do
+	k=$(echo "$c" | cut -d: -f2)
+	[ -f "$k/arch/arm64/boot/Image.gz" ] || {
+		echo "bench: no $k/arch/arm64/boot/Image.gz: run 'make build', 'make build BASE_ONLY=1' and 'make build PAGES=16k'" >&2
+		exit 1
+	}
+	grep -q '^CONFIG_DMA_MAP_BENCHMARK=y' "$k/.config" || {
+		echo "bench: $k has no CONFIG_DMA_MAP_BENCHMARK" >&2
+		exit 1
+	}
+done
+command -v gnuplot > /dev/null || { echo "bench: gnuplot missing (apt-get install gnuplot-nox)" >&2; exit 1; }
+[ -e /usr/aarch64-linux-gnu/lib/libc.a ] ||
+	{ echo "bench: libc6-dev-arm64-cross missing (the static dma_map_benchmark)" >&2; exit 1; }
+
+# The kernel's own userspace tool, static for the busybox guest.
+make -s -C "$top/build/linux/tools/dma" CROSS_COMPILE=aarch64-linux-gnu- CFLAGS=-static
+cp "$top/build/linux/tools/dma/dma_map_benchmark" "$work/"
+make -s -C "$top/build/linux/tools/dma" clean
+sh "$top/scripts/e2e-io.sh" "$work"
+"$work/e2e-io-host" gen "$work/disk.img" 64M 1 > /dev/null
+
+# One initramfs per kernel build directory.
+for c in $configs; do
+	k=$(echo "$c" | cut -d: -f2) tree=$(echo "$c" | cut -d: -f4)
+	img=$work/initramfs-$(basename "$k").cpio.gz
+	[ -e "$img" ] && [ "$img" -nt "$top/scripts/guest/init" ] &&
+		[ "$img" -nt "$work/dma_map_benchmark" ] && [ "$img" -nt "$work/e2e-io" ] && continue
+	{
+		echo "file /bin/dma_map_benchmark $work/dma_map_benchmark 755 0 0"
+		echo "file /bin/e2e-io $work/e2e-io 755 0 0"
+	} | LINUX_DIR=$tree sh "$top/scripts/initramfs.sh" "$k" "$img"
+done
+
+samples=$work/samples.tsv
+printf 'config\tboot\tround\ttype\tthreads\tpages\tmode\tmap_us\tmap_sd\tunmap_us\tunmap_sd\n' > "$samples"
+blk=$work/blk.tsv
+printf 'config\tboot\tround\tworkload\tblock\tops\tbytes\tns\n' > "$blk"
+meta=$work/meta.tsv
+: > "$meta"
+
+n=$(echo "$configs" | wc -l)
+total=$((n * ROUNDS))
+i=0
+start=$(date +%s)
+for b in $(seq 1 "$ROUNDS"); do
+	# Rotate the order by one configuration per round.
+	order=$(echo "$configs" | awk -v r="$b" -v n="$n" '{ l[NR] = $0 }
+		END { for (i = 0; i < n; i++) print l[(i + r - 1) % n + 1] }')
+	for c in $order; do
+		name=$(echo "$c" | cut -d: -f1) k=$(echo "$c" | cut -d: -f2)
+		g=$(echo "$c" | cut -d: -f3)
+		i=$((i + 1))
+		log=$work/$name-$b.log
+		s=$(date +%s)
+		timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on \
+			-smp "$SMP" -m 2G -nodefaults -display none -serial stdio -no-reboot \
+			-kernel "$k/arch/arm64/boot/Image.gz" \
+			-initrd "$work/initramfs-$(basename "$k").cpio.gz" \
+			-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 granule_test.bench_rounds=$INNER granule_test.bench_threads=$THREADS granule_test.bench_sizes=$SIZES granule_test.bench_secs=$SECS granule_test.bench_blkms=$BLKMS" \
+			-device virtio-iommu-pci,granule="$g" \
+			-drive if=none,id=d0,file="$work/disk.img",format=raw,cache=none,readonly=on \
+			-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on \
+			-device pci-testdev \
+			< /dev/null 2>&1 | tr -d '\r' > "$log" || true
+		el=$(($(date +%s) - s))
+		ok=yes
+		grep -q '^GUEST: bench done\b' "$log" || ok=no
+		# A warning or fault makes the boot's figures worthless.
+		if grep -q -e 'fault from EP' -e 'WARNING:' -e 'BUG:' -e 'Oops' \
+			-e 'Kernel panic' -e '^GUEST: bench error' -e 'refused\b' \
+			-e 'bind failed' "$log"; then
+			ok=no
+		fi
+		nl=$(grep -c '^GUEST: bench round .* us [0-9]' "$log" || true)
+		echo "bench: [$i/$total, $(( ($(date +%s) - start) / 60 )) min] $name boot $b: $el s, $nl samples, complete $ok"
+		printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$b" "$el" "$ok" \
+			"$(sed -n 's/^GUEST: kernel //p' "$log" | head -n 1)" >> "$meta"
+		[ $ok = yes ] || { echo "bench: $log:" >&2; tail -n 20 "$log" >&2; continue; }
+		sed -n 's/^GUEST: bench round \([0-9]*\) type \([^ ]*\) threads \([0-9]*\) pages \([0-9]*\) mode \([0-9]\) us \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6\t\7\t\8\t\9/p' "$log" |
+			sed "s/^/$name\t$b\t/" >> "$samples"
+		sed -n 's/^GUEST: bench round \([0-9]*\) e2e-io: rate blk \([a-z]*\) block \([0-9]*\) ops \([0-9]*\) bytes \([0-9]*\) ns \([0-9][0-9]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6/p' "$log" |
+			sed "s/^/$name\t$b\t/" >> "$blk"
+	done
+done
+
+python3 "$top/scripts/bench-report.py" --samples "$samples" --blk "$blk" --meta "$meta" \
+	--json "$RESULTS/bench.json" --docs "$DOCS" --work "$work" \
+	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS smp=$SMP"
+echo "bench: $(($(date +%s) - start)) s; $RESULTS/bench.json, $DOCS/performance.md"
