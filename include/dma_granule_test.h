@@ -27,6 +27,12 @@
  *	ok 1 0000:00:02.0
  *	# dma_granule_test: <passed> passed, <failed> failed
  *
+ * With bench=1 the cases are domain, bench_memory and bench_map_sg, whose
+ * figures are diagnostics of space-separated "name value" pairs
+ * (DGT_BENCH_*_FMT): "# bench mem kind <coherent|noncontiguous|pages|pool>
+ * size <bytes> ..." per kind and size, "# bench map_sg round <n> ..." per
+ * round.
+ *
  * The summary line's fields are DGT_SUMMARY_FMT's, space-separated
  * "name value" pairs, so that a script can read them without parsing KTAP.
  */
@@ -48,6 +54,14 @@
 
 #define DGT_SUMMARY_FMT \
 	"devices %u cases %u passed %u failed %u mappings %llu bytes_verified %llu torture_ops %llu\n"
+
+/* bench.c's figures, one line each (see bench.c for what they measure). */
+#define DGT_BENCH_MEM_FMT \
+	"    # bench mem kind %s size %zu count %u pages %ld pages_min %ld pages_max %ld floor_pages %zu reach_bytes %llu floor_bytes %zu page_size %lu granule %lu"
+#define DGT_BENCH_SKIP_FMT \
+	"    # bench mem kind %s size %zu skipped: above the device's max_seg_size %u"
+#define DGT_BENCH_SG_FMT \
+	"    # bench map_sg round %u lists %u entries %llu bytes %llu iterations %u map_ns %llu unmap_ns %llu"
 
 /* One device under test: its own default domain, used alongside its driver. */
 struct dgt_dev {
@@ -89,6 +103,7 @@ struct dgt_params {
 	unsigned int threads;
 	unsigned int torture_ms;
 	bool untrusted;
+	bool bench;
 };
 
 extern struct dgt_params dgt_params;
@@ -132,6 +147,15 @@ void dgt_check_page_leak(struct dgt_dev *d, struct dgt_rng *rng,
 /* One random operation of any kind, verified: the torture mode's step. */
 void dgt_random_op(struct dgt_dev *d, struct dgt_rng *rng,
 		   struct dgt_why *why);
+
+/* bench.c: the cases of the benchmark mode (bench=1), reporting only. */
+void dgt_bench_memory(struct dgt_dev *d, struct dgt_rng *rng,
+		      struct dgt_why *why);
+void dgt_bench_map_sg(struct dgt_dev *d, struct dgt_rng *rng,
+		      struct dgt_why *why);
+
+/* main.c: a line of the results, on the console and in debugfs. */
+__printf(1, 2) void dgt_ktap(const char *fmt, ...);
 
 /* torture.c */
 void dgt_torture(struct dgt_dev *devs, unsigned int n, struct dgt_why *why,

@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--json", required=True)
     ap.add_argument("--docs", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--mem")
+    ap.add_argument("--sg")
     ap.add_argument("--run", default="")
     a = ap.parse_args()
 
@@ -167,6 +169,69 @@ def main():
     ratios["blk_read_patched_vs_base_4k"] = {
         w: blk_ratio(w, "base-4k@4k", "series-4k@4k") for w in ("seq", "rand")}
 
+    # Memory: per configuration, trust, kind and size, the median over
+    # boots of the module's median batch; against the floor.
+    memory = []
+    mem = {}
+    for r in (read_tsv(a.mem) if a.mem else []):
+        key = (r["config"], r["trust"], r["kind"], int(r["size"]))
+        d = mem.setdefault(key, {"pages": [], "reach": [], "r": r})
+        d["pages"].append(int(r["pages"]))
+        d["reach"].append(int(r["reach_bytes"]))
+    kinds = ["coherent", "noncontiguous", "pages", "pool"]
+    for key in sorted(mem, key=lambda k: (ORDER.index(k[0]), k[1],
+                                          kinds.index(k[2]), k[3])):
+        d, r = mem[key], mem[key]["r"]
+        pages = statistics.median(d["pages"])
+        reach = statistics.median(d["reach"])
+        fp, fb = int(r["floor_pages"]), int(r["floor_bytes"])
+        memory.append({"config": key[0], "granule": GRANULE[key[0]],
+                       "page_size": PAGE[key[0]], "trust": key[1],
+                       "kind": key[2], "size": key[3],
+                       "count": int(r["count"]), "pages": pages,
+                       "floor_pages": fp, "pages_over_floor": round(pages / fp, 3),
+                       "reach_bytes": reach, "floor_bytes": fb,
+                       "reach_over_floor": round(reach / fb, 3),
+                       "boots": len(d["pages"])})
+
+    # map_sg of the module's fixed lists: ns per list, per configuration
+    # and trust; each sample one round of one boot.
+    sgc = {}
+    for r in (read_tsv(a.sg) if a.sg else []):
+        key = (r["config"], r["trust"])
+        per = (int(r["map_ns"]) + int(r["unmap_ns"])) / (
+            int(r["lists"]) * int(r["iterations"]))
+        d = sgc.setdefault(key, {"ns": [], "boots": {}, "r": r})
+        d["ns"].append(per / 1000)
+        d["boots"].setdefault(int(r["boot"]), []).append(per / 1000)
+    map_sg = []
+    for key in sorted(sgc, key=lambda k: (ORDER.index(k[0]), k[1])):
+        r = sgc[key]["r"]
+        map_sg.append({"config": key[0], "granule": GRANULE[key[0]],
+                       "page_size": PAGE[key[0]], "trust": key[1],
+                       "lists": int(r["lists"]), "entries": int(r["entries"]),
+                       "bytes": int(r["bytes"]),
+                       "map_unmap_us_per_list": stats(sgc[key]["ns"])})
+
+    def sg_ratio(c1, c2, trust):
+        k1, k2 = (c1, trust), (c2, trust)
+        if k1 not in sgc or k2 not in sgc:
+            return None
+        per = [statistics.median(sgc[k1]["boots"][b]) /
+               statistics.median(sgc[k2]["boots"][b])
+               for b in sgc[k1]["boots"] if b in sgc[k2]["boots"]]
+        return {"ratio": round(statistics.median(sgc[k1]["ns"]) /
+                               statistics.median(sgc[k2]["ns"]), 3),
+                "boot_min": round(min(per), 3) if per else None,
+                "boot_max": round(max(per), 3) if per else None}
+    ratios["map_sg_mixed"] = {
+        f"{c1}_vs_{c2}_{t}": sg_ratio(c1, c2, t)
+        for c1, c2 in (("series-4k@4k", "base-4k@4k"),
+                       ("series-4k@16k", "series-4k@4k"),
+                       ("series-4k@64k", "series-4k@4k"),
+                       ("series-4k@16k", "series-16k@16k"))
+        for t in ("trusted", "untrusted")}
+
     def head(name, **want):
         for r in ratios[name]:
             if all(r.get(k) == v for k, v in want.items()):
@@ -181,25 +246,33 @@ def main():
         "kernel4k_vs_kernel16k_at_16k": head("kernel4k_vs_kernel16k_at_16k",
                                              bytes=16384, **single),
         "blk_read_16k_vs_4k": (ratios["blk_read_16k_vs_4k"]["rand"] or {}).get("ratio"),
-        "memory_pages_over_floor": None,
+        "memory_pages_over_floor": max((m["pages_over_floor"] for m in memory),
+                                       default=None),
     }
+    worst = max(memory, key=lambda m: m["pages_over_floor"], default=None)
     summary_note = {
         "figures": "strict domain, 1 thread, dma_map_single of one page "
                    "(kernel4k_vs_kernel16k: of 16 KiB); blk_read: random "
                    "4 KiB O_DIRECT reads, throughput of the first over the "
                    "second's",
-        "memory_pages_over_floor": "not measured by this run",
+        "memory_pages_over_floor":
+            "the largest pages/floor of every configuration, trust, kind "
+            "and size" + (f' ({worst["config"]} {worst["trust"]} '
+                          f'{worst["kind"]} of {worst["size"]} bytes)'
+                          if worst else ": not measured"),
     }
 
     meta = [dict(zip(["config", "boot", "seconds", "complete", "kernel"],
                      l.rstrip("\n").split("\t"))) for l in open(a.meta)]
     run = dict(x.split("=", 1) for x in a.run.split())
     out = {"run": run, "boots": meta, "map_unmap": figures, "blk_read": blk_fig,
+           "memory": memory, "map_sg_mixed": map_sg,
            "ratios": ratios, "summary": summary, "summary_note": summary_note}
     with open(a.json, "w") as f:
         json.dump(out, f, indent=1)
 
     plots(a, figures)
+    mem_plot(a, memory)
     write_md(a, out)
 
 
@@ -230,6 +303,39 @@ def plots(a, figures):
             "set xlabel 'map size (KiB)'", "set ylabel 'microseconds (QEMU TCG)'",
             "set logscale x 2", "set key top left", "set grid",
             "plot " + ", ".join(lines), ""])
+        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+
+
+def mem_plot(a, memory):
+    """Pages per object against size, the floor as a line, per kind."""
+    for trust in ("trusted", "untrusted"):
+        lines, floors = [], []
+        for c in ("series-4k@4k", "series-4k@16k", "series-4k@64k",
+                  "series-16k@16k"):
+            for kind in ("coherent", "pool"):
+                rows = [m for m in memory if m["config"] == c and
+                        m["trust"] == trust and m["kind"] == kind]
+                if not rows:
+                    continue
+                dat = os.path.join(a.work, f"mem-{trust}-{c}-{kind}.dat")
+                with open(dat, "w") as f:
+                    for m in sorted(rows, key=lambda m: m["size"]):
+                        per = m["pages"] * m["page_size"] / m["count"] / 1024
+                        fl = m["floor_bytes"] / m["count"] / 1024
+                        f.write(f'{m["size"]} {per:.4f} {fl:.4f}\n')
+                lines.append(f"'{dat}' using 1:2 with linespoints title '{c} {kind}'")
+                if kind == "coherent":
+                    floors.append(f"'{dat}' using 1:3 with lines dashtype 2 title '{c} floor'")
+        if not lines:
+            continue
+        svg = os.path.join(a.docs, f"perf-memory-{trust}.svg")
+        gp = "\n".join([
+            "set terminal svg size 720,480 dynamic font 'sans,11'",
+            f"set output '{svg}'",
+            f"set title 'memory per object, {trust} device (pages taken / objects)'",
+            "set xlabel 'object size (bytes)'", "set ylabel 'KiB per object'",
+            "set logscale xy 2", "set key top left", "set grid",
+            "plot " + ", ".join(lines + floors), ""])
         subprocess.run(["gnuplot"], input=gp, text=True, check=True)
 
 
@@ -330,6 +436,39 @@ def write_md(a, out):
                  "blk_read_64k_vs_4k"):
         r = out["ratios"][name]
         L.append(f'- `{name}`: seq {fmt(r["seq"])}, rand {fmt(r["rand"])}')
+    L.append("")
+    L.append("## Memory against the floor\n")
+    L.append("The test module's benchmark mode (`dma_granule_test bench=1`) "
+             "on the same device: batches of objects (16 MiB of floor, 16 to "
+             "512 objects), three per size, the median kept; pages are the "
+             "page allocator's (VM event counters: allocated less freed, the "
+             "DMA layer's bookkeeping and IOMMU page tables included); the "
+             "reach is the IOVA the device can address, whole granules "
+             "walked in its page table.  The floor: each object's size "
+             "rounded up to the granule (for `dma_pool`, the batch's bytes "
+             "rounded up to the granule).\n")
+    L.append("| configuration | trust | kind | size | objects | pages/floor | reach/floor |")
+    L.append("|---|---|---|---|---|---|---|")
+    for m in out["memory"]:
+        L.append(f'| `{m["config"]}` | {m["trust"]} | {m["kind"]} | {m["size"]} | '
+                 f'{m["count"]} | {m["pages_over_floor"]:.3f} | {m["reach_over_floor"]:.3f} |')
+    L.append("")
+    L.append("![memory, trusted](perf-memory-trusted.svg)\n")
+    L.append("![memory, untrusted](perf-memory-untrusted.svg)\n")
+    L.append("## dma_map_sg of mixed, unaligned lists\n")
+    L.append("The module's 16 fixed lists (4 to 32 entries of 1 byte to "
+             "12 KiB at any offset; the same bytes on every kernel), mapped "
+             "and unmapped `SG_ITERS` times a round, 3 rounds a boot: µs per "
+             "list (map + unmap).\n")
+    L.append("| configuration | trust | entries | bytes | µs per list (quartiles) | n |")
+    L.append("|---|---|---|---|---|---|")
+    for m in out["map_sg_mixed"]:
+        t = m["map_unmap_us_per_list"]
+        L.append(f'| `{m["config"]}` | {m["trust"]} | {m["entries"]} | {m["bytes"]} | '
+                 f'{t["median"]:.1f} ({t["p25"]:.1f}–{t["p75"]:.1f}) | {t["n"]} |')
+    L.append("")
+    for k, r in out["ratios"]["map_sg_mixed"].items():
+        L.append(f"- `{k}`: {fmt(r)}")
     L.append("")
     L.append("## Plots\n")
     L.append("![map+unmap cost, strict](perf-map-cost-strict.svg)\n")

@@ -45,6 +45,7 @@ THREADS=${THREADS:-1,2}
 SIZES=${SIZES:-1,4,16}
 SECS=${SECS:-1}
 BLKMS=${BLKMS:-2000}
+SG_ITERS=${SG_ITERS:-200}
 SMP=${SMP:-2}
 TIMEOUT=${TIMEOUT:-1200}
 work=$top/build/bench
@@ -84,15 +85,17 @@ make -s -C "$top/build/linux/tools/dma" clean
 sh "$top/scripts/e2e-io.sh" "$work"
 "$work/e2e-io-host" gen "$work/disk.img" 64M 1 > /dev/null
 
-# One initramfs per kernel build directory.
+# One initramfs per kernel build directory, with the test module built
+# against that kernel (scripts/module.sh: into <kernel>-modules).
 for c in $configs; do
 	k=$(echo "$c" | cut -d: -f2) tree=$(echo "$c" | cut -d: -f4)
 	img=$work/initramfs-$(basename "$k").cpio.gz
-	[ -e "$img" ] && [ "$img" -nt "$top/scripts/guest/init" ] &&
-		[ "$img" -nt "$work/dma_map_benchmark" ] && [ "$img" -nt "$work/e2e-io" ] && continue
+	mod=$(O=$k sh "$top/scripts/module.sh" | grep '/dma_granule_test\.ko$')
 	{
 		echo "file /bin/dma_map_benchmark $work/dma_map_benchmark 755 0 0"
 		echo "file /bin/e2e-io $work/e2e-io 755 0 0"
+		echo "dir /lib/modules/bench 755 0 0"
+		echo "file /lib/modules/bench/dma_granule_test.ko $mod 644 0 0"
 	} | LINUX_DIR=$tree sh "$top/scripts/initramfs.sh" "$k" "$img"
 done
 
@@ -102,6 +105,10 @@ blk=$work/blk.tsv
 printf 'config\tboot\tround\tworkload\tblock\tops\tbytes\tns\n' > "$blk"
 meta=$work/meta.tsv
 : > "$meta"
+mem=$work/mem.tsv
+printf 'config\tboot\ttrust\tkind\tsize\tcount\tpages\tpages_min\tpages_max\tfloor_pages\treach_bytes\tfloor_bytes\tpage_size\tgranule\n' > "$mem"
+sg=$work/sg.tsv
+printf 'config\tboot\ttrust\tround\tlists\tentries\tbytes\titerations\tmap_ns\tunmap_ns\n' > "$sg"
 
 n=$(echo "$configs" | wc -l)
 total=$((n * ROUNDS))
@@ -121,7 +128,7 @@ for b in $(seq 1 "$ROUNDS"); do
 			-smp "$SMP" -m 2G -nodefaults -display none -serial stdio -no-reboot \
 			-kernel "$k/arch/arm64/boot/Image.gz" \
 			-initrd "$work/initramfs-$(basename "$k").cpio.gz" \
-			-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 granule_test.bench_rounds=$INNER granule_test.bench_threads=$THREADS granule_test.bench_sizes=$SIZES granule_test.bench_secs=$SECS granule_test.bench_blkms=$BLKMS" \
+			-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 granule_test.bench_rounds=$INNER granule_test.bench_threads=$THREADS granule_test.bench_sizes=$SIZES granule_test.bench_secs=$SECS granule_test.bench_blkms=$BLKMS granule_test.bench_sg_iters=$SG_ITERS" \
 			-device virtio-iommu-pci,granule="$g" \
 			-drive if=none,id=d0,file="$work/disk.img",format=raw,cache=none,readonly=on \
 			-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on \
@@ -130,10 +137,11 @@ for b in $(seq 1 "$ROUNDS"); do
 		el=$(($(date +%s) - s))
 		ok=yes
 		grep -q '^GUEST: bench done\b' "$log" || ok=no
+		[ "$(grep -c '^GUEST: bench module [a-z]* load ok\b' "$log")" = 2 ] || ok=no
 		# A warning or fault makes the boot's figures worthless.
 		if grep -q -e 'fault from EP' -e 'WARNING:' -e 'BUG:' -e 'Oops' \
 			-e 'Kernel panic' -e '^GUEST: bench error' -e 'refused\b' \
-			-e 'bind failed' "$log"; then
+			-e 'bind failed' -e '^GUEST: dgt-bench [a-z]*: *not ok' "$log"; then
 			ok=no
 		fi
 		nl=$(grep -c '^GUEST: bench round .* us [0-9]' "$log" || true)
@@ -145,10 +153,21 @@ for b in $(seq 1 "$ROUNDS"); do
 			sed "s/^/$name\t$b\t/" >> "$samples"
 		sed -n 's/^GUEST: bench round \([0-9]*\) e2e-io: rate blk \([a-z]*\) block \([0-9]*\) ops \([0-9]*\) bytes \([0-9]*\) ns \([0-9][0-9]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6/p' "$log" |
 			sed "s/^/$name\t$b\t/" >> "$blk"
+		# The module's figures: "name value" pairs after "# bench mem"
+		# or "# bench map_sg", values in the header's column order.
+		for t in trusted untrusted; do
+			grep "^GUEST: dgt-bench $t:  *# bench mem kind [a-z]* size [0-9]* count" "$log" |
+				sed 's/.*# bench mem //' |
+				awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$mem"
+			grep "^GUEST: dgt-bench $t:  *# bench map_sg round" "$log" |
+				sed 's/.*# bench map_sg //' |
+				awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$sg"
+		done
 	done
 done
 
 python3 "$top/scripts/bench-report.py" --samples "$samples" --blk "$blk" --meta "$meta" \
+	--mem "$mem" --sg "$sg" \
 	--json "$RESULTS/bench.json" --docs "$DOCS" --work "$work" \
 	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS smp=$SMP"
 echo "bench: $(($(date +%s) - start)) s; $RESULTS/bench.json, $DOCS/performance.md"

@@ -85,6 +85,11 @@ module_param(untrusted, bool, 0444);
 MODULE_PARM_DESC(untrusted,
 		 "TEST ONLY: mark PCI devices untrusted while checking them; only devices without a driver");
 
+static bool bench;
+module_param(bench, bool, 0444);
+MODULE_PARM_DESC(bench,
+		 "Benchmark mode: report memory use and dma_map_sg cost instead of checking (make bench)");
+
 struct dgt_params dgt_params;
 struct dgt_stats dgt_stats;
 
@@ -98,7 +103,7 @@ static char *dgt_results_buf;
 static struct seq_buf dgt_results;
 static unsigned int dgt_cases, dgt_passed, dgt_failed;
 
-static __printf(1, 2) void dgt_ktap(const char *fmt, ...)
+void dgt_ktap(const char *fmt, ...)
 {
 	char line[640];
 	va_list args;
@@ -141,10 +146,12 @@ void dgt_fail(struct dgt_why *why, const char *fmt, ...)
 typedef void (*dgt_check_fn)(struct dgt_dev *d, struct dgt_rng *rng,
 			     struct dgt_why *why);
 
-static const struct {
+struct dgt_check {
 	const char *name;
 	dgt_check_fn fn;
-} dgt_checks[] = {
+};
+
+static const struct dgt_check dgt_checks[] = {
 	{ "map_phys", dgt_check_map_phys },
 	{ "map_sg", dgt_check_map_sg },
 	{ "coherent", dgt_check_coherent },
@@ -152,6 +159,11 @@ static const struct {
 	{ "noncontiguous", dgt_check_noncontiguous },
 	{ "map_resource", dgt_check_map_resource },
 	{ "page_leak", dgt_check_page_leak },
+};
+
+static const struct dgt_check dgt_bench_checks[] = {
+	{ "bench_memory", dgt_bench_memory },
+	{ "bench_map_sg", dgt_bench_map_sg },
 };
 
 /*
@@ -202,7 +214,12 @@ static const char *dgt_domain_type(struct iommu_domain *domain)
  */
 static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 {
-	unsigned int i, n = ARRAY_SIZE(dgt_checks) + 1 + !!dgt_params.threads;
+	const struct dgt_check *checks = dgt_params.bench ? dgt_bench_checks :
+					 dgt_checks;
+	unsigned int nr = dgt_params.bench ? ARRAY_SIZE(dgt_bench_checks) :
+			  ARRAY_SIZE(dgt_checks);
+	bool torture = dgt_params.threads && !dgt_params.bench;
+	unsigned int i, n = nr + 1 + torture;
 	unsigned int failed_before = dgt_failed;
 	struct pci_dev *pdev = d->pci ? to_pci_dev(d->dev) : NULL;
 	struct dgt_rng rng = {
@@ -229,8 +246,7 @@ static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 		dgt_case(1, "domain", &why, taint);
 		for (i = 2; i <= n; i++)
 			dgt_ktap("    ok %u %s # SKIP the domain changed", i,
-				 i - 2 < ARRAY_SIZE(dgt_checks) ?
-				 dgt_checks[i - 2].name : "torture");
+				 i - 2 < nr ? checks[i - 2].name : "torture");
 		return false;
 	}
 	/* dma-iommu merges scatterlist segments at granule boundaries. */
@@ -241,13 +257,13 @@ static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 
 	if (mark)
 		pdev->untrusted = 1;
-	for (i = 0; i < ARRAY_SIZE(dgt_checks); i++) {
+	for (i = 0; i < nr; i++) {
 		dgt_why_init(&why);
 		taint = dgt_taint();
-		dgt_checks[i].fn(d, &rng, &why);
-		dgt_case(i + 2, dgt_checks[i].name, &why, taint);
+		checks[i].fn(d, &rng, &why);
+		dgt_case(i + 2, checks[i].name, &why, taint);
 	}
-	if (dgt_params.threads) {
+	if (torture) {
 		dgt_why_init(&why);
 		taint = dgt_taint();
 		dgt_torture(d, 1, &why, ops);
@@ -421,6 +437,7 @@ static int dgt_check_params(void)
 		.threads = threads,
 		.torture_ms = torture_ms,
 		.untrusted = untrusted,
+		.bench = bench,
 	};
 	return 0;
 }
@@ -464,6 +481,8 @@ static int __init dgt_init(void)
 		 dgt_params.seed, dgt_params.max_size, dgt_params.iterations,
 		 dgt_params.threads, dgt_params.torture_ms,
 		 dgt_params.untrusted);
+	if (dgt_params.bench)
+		dgt_ktap("# bench: figures, not checks");
 	dgt_ktap("1..%u", dgt_nr_devs);
 	for (i = 0; i < dgt_nr_devs; i++) {
 		struct device *dev = dgt_devs[i].dev;
