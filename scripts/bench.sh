@@ -27,6 +27,15 @@
 # order each time, so that whatever the host does falls on all of them.
 # DMA-API debugging is off (dma_debug=off) in every boot.
 #
+# The guests run with QEMU's -icount $ICOUNT (default shift=2,sleep=off):
+# guest time advances 4 ns per instruction executed, so what the guest
+# measures is the instructions its own code runs, the same on every run
+# (to within a few tenths of a percent) whatever else the host does.
+# QEMU's device emulation (virtio-iommu's page tables, virtio-blk) takes no
+# guest time: the figures are the guest kernel's cost, which is what the
+# series changes.  ICOUNT= (empty) measures host time instead, with the
+# host's noise (10 to 50 % between runs here).
+#
 # scripts/bench-report.py turns the samples into $RESULTS/bench.json
 # (every figure with its configuration, medians, spreads, and the summary
 # ratios), docs/performance.md and its plots (gnuplot, SVG).  Only ratios
@@ -39,7 +48,7 @@ BASE_O=${BASE_O:-$top/build/base/kernel}
 O16=${O16:-$top/build/kernel-16k}
 RESULTS=${RESULTS:-$top/build/results}
 DOCS=${DOCS:-$top/docs}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-2}
 INNER=${INNER:-2}
 THREADS=${THREADS:-1,2}
 SIZES=${SIZES:-1,4,16}
@@ -47,6 +56,7 @@ SECS=${SECS:-1}
 BLKMS=${BLKMS:-2000}
 SG_ITERS=${SG_ITERS:-200}
 SMP=${SMP:-2}
+ICOUNT=${ICOUNT-shift=2,sleep=off}
 TIMEOUT=${TIMEOUT:-1200}
 work=$top/build/bench
 mkdir -p "$work" "$RESULTS"
@@ -89,7 +99,7 @@ sh "$top/scripts/e2e-io.sh" "$work"
 # against that kernel (scripts/module.sh: into <kernel>-modules).
 for c in $configs; do
 	k=$(echo "$c" | cut -d: -f2) tree=$(echo "$c" | cut -d: -f4)
-	img=$work/initramfs-$(basename "$k").cpio.gz
+	img=$work/initramfs-$(echo "${k#"$top"/}" | tr / -).cpio.gz
 	mod=$(O=$k sh "$top/scripts/module.sh" | grep '/dma_granule_test\.ko$')
 	{
 		echo "file /bin/dma_map_benchmark $work/dma_map_benchmark 755 0 0"
@@ -126,8 +136,9 @@ for b in $(seq 1 "$ROUNDS"); do
 		s=$(date +%s)
 		timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on \
 			-smp "$SMP" -m 2G -nodefaults -display none -serial stdio -no-reboot \
+			${ICOUNT:+-icount "$ICOUNT"} \
 			-kernel "$k/arch/arm64/boot/Image.gz" \
-			-initrd "$work/initramfs-$(basename "$k").cpio.gz" \
+			-initrd "$work/initramfs-$(echo "${k#"$top"/}" | tr / -).cpio.gz" \
 			-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 granule_test.bench_rounds=$INNER granule_test.bench_threads=$THREADS granule_test.bench_sizes=$SIZES granule_test.bench_secs=$SECS granule_test.bench_blkms=$BLKMS granule_test.bench_sg_iters=$SG_ITERS" \
 			-device virtio-iommu-pci,granule="$g" \
 			-drive if=none,id=d0,file="$work/disk.img",format=raw,cache=none,readonly=on \
@@ -169,5 +180,5 @@ done
 python3 "$top/scripts/bench-report.py" --samples "$samples" --blk "$blk" --meta "$meta" \
 	--mem "$mem" --sg "$sg" \
 	--json "$RESULTS/bench.json" --docs "$DOCS" --work "$work" \
-	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS smp=$SMP"
+	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS smp=$SMP sg_iters=$SG_ITERS icount=$ICOUNT"
 echo "bench: $(($(date +%s) - start)) s; $RESULTS/bench.json, $DOCS/performance.md"
