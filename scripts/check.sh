@@ -14,7 +14,7 @@ wt=$top/build/check/linux
 RESULTS=${RESULTS:-$top/build/results}
 logs=$RESULTS/check
 mkdir -p "$logs"
-dirs="drivers/iommu/ kernel/dma/"
+dirs="drivers/iommu/ kernel/dma/ mm/dmapool.o"
 configs=${CHECK_CONFIGS:-arm64-4k arm64-16k x86_64}
 export PATH=/usr/lib/ccache:$PATH CCACHE_BASEDIR=$top/build
 
