@@ -29,9 +29,9 @@
  *
  * With bench=1 the cases are domain, bench_memory and bench_map_sg, whose
  * figures are diagnostics of space-separated "name value" pairs
- * (DGT_BENCH_*_FMT): "# bench mem kind <coherent|noncontiguous|pages|pool>
- * size <bytes> ..." per kind and size, "# bench map_sg round <n> ..." per
- * round.
+ * (DGT_BENCH_*_FMT): "# bench dma opt_mapping_size <bytes> ..." once,
+ * "# bench mem kind <coherent|noncontiguous|pages|pool> size <bytes> ..." per
+ * kind and size, "# bench map_sg round <n> ..." per round.
  *
  * The summary line's fields are DGT_SUMMARY_FMT's, space-separated
  * "name value" pairs, so that a script can read them without parsing KTAP.
@@ -60,6 +60,8 @@
 	"    # bench mem kind %s size %zu count %u pages %ld pages_min %ld pages_max %ld floor_pages %zu reach_bytes %llu floor_bytes %zu page_size %lu granule %lu"
 #define DGT_BENCH_SKIP_FMT \
 	"    # bench mem kind %s size %zu skipped: above the device's max_seg_size %u"
+#define DGT_BENCH_DMA_FMT \
+	"    # bench dma opt_mapping_size %zu max_mapping_size %zu"
 #define DGT_BENCH_SG_FMT \
 	"    # bench map_sg round %u lists %u entries %llu bytes %llu iterations %u map_ns %llu unmap_ns %llu"
 

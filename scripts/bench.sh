@@ -21,10 +21,13 @@
 # tools/dma (cross-built static) for every thread count of $THREADS, map
 # size of $SIZES pages and both modes (dma_map_single, dma_map_sg of
 # one-page entries), $SECS seconds each, on a strict and a lazy (DMA-FQ)
-# domain; then O_DIRECT reads of a 64 MiB virtio-blk disk, sequential 1 MiB
-# and random 4 KiB, for $BLKMS ms each.  $INNER rounds of that per boot.
-# The boots themselves run $ROUNDS times, the configurations in a rotated
-# order each time, so that whatever the host does falls on all of them.
+# domain, $INNER rounds of that per boot; then the test module's benchmark
+# mode (bench=1), trusted and untrusted.  These boots run $ROUNDS times, the
+# configurations in a rotated order each time.  Then, in boots of their own
+# ($BLK_ROUNDS rounds, rotated likewise, without -icount: under it the
+# guest's idle time jumps ahead, so throughput means nothing), O_DIRECT
+# reads of a 64 MiB virtio-blk disk, sequential 1 MiB and random 4 KiB,
+# for $BLKMS ms each, $BLK_INNER times per boot.
 # DMA-API debugging is off (dma_debug=off) in every boot.
 #
 # The guests run with QEMU's -icount $ICOUNT (default shift=2,sleep=off):
@@ -53,7 +56,9 @@ INNER=${INNER:-2}
 THREADS=${THREADS:-1,2}
 SIZES=${SIZES:-1,4,16}
 SECS=${SECS:-1}
-BLKMS=${BLKMS:-2000}
+BLKMS=${BLKMS:-3000}
+BLK_ROUNDS=${BLK_ROUNDS:-2}
+BLK_INNER=${BLK_INNER:-2}
 SG_ITERS=${SG_ITERS:-200}
 SMP=${SMP:-2}
 ICOUNT=${ICOUNT-shift=2,sleep=off}
@@ -117,68 +122,97 @@ meta=$work/meta.tsv
 : > "$meta"
 mem=$work/mem.tsv
 printf 'config\tboot\ttrust\tkind\tsize\tcount\tpages\tpages_min\tpages_max\tfloor_pages\treach_bytes\tfloor_bytes\tpage_size\tgranule\n' > "$mem"
+lim=$work/limits.tsv
+printf 'config\tboot\ttrust\topt_mapping_size\tmax_mapping_size\tblk_max_hw_sectors_kb\n' > "$lim"
 sg=$work/sg.tsv
 printf 'config\tboot\ttrust\tround\tlists\tentries\tbytes\titerations\tmap_ns\tunmap_ns\n' > "$sg"
 
 n=$(echo "$configs" | wc -l)
-total=$((n * ROUNDS))
+total=$((n * (ROUNDS + BLK_ROUNDS)))
 i=0
 start=$(date +%s)
-for b in $(seq 1 "$ROUNDS"); do
-	# Rotate the order by one configuration per round.
-	order=$(echo "$configs" | awk -v r="$b" -v n="$n" '{ l[NR] = $0 }
-		END { for (i = 0; i < n; i++) print l[(i + r - 1) % n + 1] }')
-	for c in $order; do
-		name=$(echo "$c" | cut -d: -f1) k=$(echo "$c" | cut -d: -f2)
-		g=$(echo "$c" | cut -d: -f3)
-		i=$((i + 1))
-		log=$work/$name-$b.log
-		s=$(date +%s)
-		timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on \
-			-smp "$SMP" -m 2G -nodefaults -display none -serial stdio -no-reboot \
-			${ICOUNT:+-icount "$ICOUNT"} \
-			-kernel "$k/arch/arm64/boot/Image.gz" \
-			-initrd "$work/initramfs-$(echo "${k#"$top"/}" | tr / -).cpio.gz" \
-			-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 granule_test.bench_rounds=$INNER granule_test.bench_threads=$THREADS granule_test.bench_sizes=$SIZES granule_test.bench_secs=$SECS granule_test.bench_blkms=$BLKMS granule_test.bench_sg_iters=$SG_ITERS" \
-			-device virtio-iommu-pci,granule="$g" \
-			-drive if=none,id=d0,file="$work/disk.img",format=raw,cache=none,readonly=on \
-			-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on \
-			-device pci-testdev \
-			< /dev/null 2>&1 | tr -d '\r' > "$log" || true
-		el=$(($(date +%s) - s))
-		ok=yes
-		grep -q '^GUEST: bench done\b' "$log" || ok=no
-		[ "$(grep -c '^GUEST: bench module [a-z]* load ok\b' "$log")" = 2 ] || ok=no
-		# A warning or fault makes the boot's figures worthless.
-		if grep -q -e 'fault from EP' -e 'WARNING:' -e 'BUG:' -e 'Oops' \
-			-e 'Kernel panic' -e '^GUEST: bench error' -e 'refused\b' \
-			-e 'bind failed' -e '^GUEST: dgt-bench [a-z]*: *not ok' "$log"; then
-			ok=no
-		fi
-		nl=$(grep -c '^GUEST: bench round .* us [0-9]' "$log" || true)
-		echo "bench: [$i/$total, $(( ($(date +%s) - start) / 60 )) min] $name boot $b: $el s, $nl samples, complete $ok"
-		printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$b" "$el" "$ok" \
-			"$(sed -n 's/^GUEST: kernel //p' "$log" | head -n 1)" >> "$meta"
-		[ $ok = yes ] || { echo "bench: $log:" >&2; tail -n 20 "$log" >&2; continue; }
-		sed -n 's/^GUEST: bench round \([0-9]*\) type \([^ ]*\) threads \([0-9]*\) pages \([0-9]*\) mode \([0-9]\) us \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6\t\7\t\8\t\9/p' "$log" |
-			sed "s/^/$name\t$b\t/" >> "$samples"
-		sed -n 's/^GUEST: bench round \([0-9]*\) e2e-io: rate blk \([a-z]*\) block \([0-9]*\) ops \([0-9]*\) bytes \([0-9]*\) ns \([0-9][0-9]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6/p' "$log" |
-			sed "s/^/$name\t$b\t/" >> "$blk"
-		# The module's figures: "name value" pairs after "# bench mem"
-		# or "# bench map_sg", values in the header's column order.
-		for t in trusted untrusted; do
-			grep "^GUEST: dgt-bench $t:  *# bench mem kind [a-z]* size [0-9]* count" "$log" |
-				sed 's/.*# bench mem //' |
-				awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$mem"
-			grep "^GUEST: dgt-bench $t:  *# bench map_sg round" "$log" |
-				sed 's/.*# bench map_sg //' |
-				awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$sg"
+# pass <map|blk> <boots>: every configuration booted <boots> times, the
+# order rotated by one configuration per round.  map: dma_map_benchmark and
+# the test module under -icount; blk: the disk reads alone, in host time.
+pass() {
+	for b in $(seq 1 "$2"); do
+		order=$(echo "$configs" | awk -v r="$b" -v n="$n" '{ l[NR] = $0 }
+			END { for (i = 0; i < n; i++) print l[(i + r - 1) % n + 1] }')
+		for c in $order; do
+			boot_one "$1" "$b" "$c"
 		done
 	done
-done
+}
+
+boot_one() {	# boot_one <pass> <boot round> <configuration>
+	name=$(echo "$3" | cut -d: -f1) k=$(echo "$3" | cut -d: -f2)
+	g=$(echo "$3" | cut -d: -f3) b=$2
+	i=$((i + 1))
+	log=$work/$name-$1-$b.log
+	if [ "$1" = map ]; then
+		ic=$ICOUNT args="granule_test.bench_rounds=$INNER granule_test.bench_threads=$THREADS granule_test.bench_sizes=$SIZES granule_test.bench_secs=$SECS granule_test.bench_sg_iters=$SG_ITERS"
+	else
+		ic= args="granule_test.bench_mode=blk granule_test.bench_rounds=$BLK_INNER granule_test.bench_blkms=$BLKMS"
+	fi
+	s=$(date +%s)
+	timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on \
+		-smp "$SMP" -m 2G -nodefaults -display none -serial stdio -no-reboot \
+		${ic:+-icount "$ic"} \
+		-kernel "$k/arch/arm64/boot/Image.gz" \
+		-initrd "$work/initramfs-$(echo "${k#"$top"/}" | tr / -).cpio.gz" \
+		-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 $args" \
+		-device virtio-iommu-pci,granule="$g" \
+		-drive if=none,id=d0,file="$work/disk.img",format=raw,cache=none,readonly=on \
+		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on \
+		-device pci-testdev \
+		< /dev/null 2>&1 | tr -d '\r' > "$log" || true
+	el=$(($(date +%s) - s))
+	ok=yes
+	grep -q '^GUEST: bench done\b' "$log" || ok=no
+	if [ "$1" = map ]; then
+		[ "$(grep -c '^GUEST: bench module [a-z]* load ok\b' "$log")" = 2 ] || ok=no
+		nl=$(grep -c '^GUEST: bench round .* us [0-9]' "$log" || true)
+	else
+		nl=$(grep -c '^GUEST: bench round .* rate blk .* ns [0-9]' "$log" || true)
+	fi
+	# A warning or fault makes the boot's figures worthless.
+	if grep -q -e 'fault from EP' -e 'WARNING:' -e 'BUG:' -e 'Oops' \
+		-e 'Kernel panic' -e '^GUEST: bench error' -e 'refused\b' \
+		-e 'bind failed' -e '^GUEST: dgt-bench [a-z]*: *not ok' \
+		-e 'e2e-io: rate: ' "$log"; then
+		ok=no
+	fi
+	echo "bench: [$i/$total, $(( ($(date +%s) - start) / 60 )) min] $1 $name boot $b: $el s, $nl samples, complete $ok"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$1" "$b" "$el" "$ok" \
+		"$(sed -n 's/^GUEST: kernel //p' "$log" | head -n 1)" >> "$meta"
+	[ $ok = yes ] || { echo "bench: $log:" >&2; tail -n 20 "$log" >&2; return; }
+	if [ "$1" = blk ]; then
+		sed -n 's/^GUEST: bench round \([0-9]*\) e2e-io: rate blk \([a-z]*\) block \([0-9]*\) ops \([0-9]*\) bytes \([0-9]*\) ns \([0-9][0-9]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6/p' "$log" |
+			sed "s/^/$name\t$b\t/" >> "$blk"
+		return
+	fi
+	sed -n 's/^GUEST: bench round \([0-9]*\) type \([^ ]*\) threads \([0-9]*\) pages \([0-9]*\) mode \([0-9]\) us \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6\t\7\t\8\t\9/p' "$log" |
+		sed "s/^/$name\t$b\t/" >> "$samples"
+	# The module's figures: "name value" pairs after "# bench mem"
+	# or "# bench map_sg", values in the header's column order.
+	hw=$(sed -n 's/^GUEST: bench blk max_hw_sectors_kb \([0-9][0-9]*\)\b.*/\1/p' "$log")
+	for t in trusted untrusted; do
+		sed -n "s/^GUEST: dgt-bench $t:  *# bench dma opt_mapping_size \([0-9][0-9]*\) max_mapping_size \([0-9][0-9]*\)\b.*/\1\t\2/p" "$log" |
+			sed "s/^/$name\t$b\t$t\t/; s/\$/\t$hw/" >> "$lim"
+		grep "^GUEST: dgt-bench $t:  *# bench mem kind [a-z]* size [0-9]* count" "$log" |
+			sed 's/.*# bench mem //' |
+			awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$mem"
+		grep "^GUEST: dgt-bench $t:  *# bench map_sg round" "$log" |
+			sed 's/.*# bench map_sg //' |
+			awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$sg"
+	done
+}
+
+pass map "$ROUNDS"
+pass blk "$BLK_ROUNDS"
 
 python3 "$top/scripts/bench-report.py" --samples "$samples" --blk "$blk" --meta "$meta" \
-	--mem "$mem" --sg "$sg" \
+	--mem "$mem" --sg "$sg" --limits "$lim" \
 	--json "$RESULTS/bench.json" --docs "$DOCS" --work "$work" \
-	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS smp=$SMP sg_iters=$SG_ITERS icount=$ICOUNT"
+	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS blk_rounds=$BLK_ROUNDS blk_inner=$BLK_INNER smp=$SMP sg_iters=$SG_ITERS icount=$ICOUNT"
 echo "bench: $(($(date +%s) - start)) s; $RESULTS/bench.json, $DOCS/performance.md"

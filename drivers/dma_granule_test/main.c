@@ -235,6 +235,9 @@ static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 		 d->granule, PAGE_SIZE, dgt_domain_type(d->domain),
 		 (pdev && (pdev->untrusted || mark)) ? 1 : 0,
 		 d->dev->driver ? dev_driver_string(d->dev) : "none");
+	if (dgt_params.bench)
+		dgt_ktap(DGT_BENCH_DMA_FMT, dma_opt_mapping_size(d->dev),
+			 dma_max_mapping_size(d->dev));
 	if (dgt_taint() & BIT(TAINT_WARN))
 		dgt_ktap("    # already tainted by a WARN: a WARN in a case goes unseen");
 	dgt_ktap("    1..%u", n);
