@@ -401,6 +401,11 @@ def write_md(a, out):
                  "emulation (virtio-iommu's page tables, the disk) takes no "
                  "guest time, and neither do caches or TLBs.  The numbers "
                  "compare code paths, not hardware.")
+    if run.get("icount"):
+        L.append("- Under `-icount` QEMU runs the vCPUs one at a time, in turns: "
+                 "2 threads contend for locks and caches of the kernel's "
+                 "data structures but do not run in parallel, so the "
+                 "2-thread rows say little about scaling.")
     L.append("- A figure is the median of its samples; a ratio is the quotient "
              "of two medians, and in brackets the range of that quotient "
              "taken boot round by boot round.  > 1: worse for the first.\n")
@@ -423,6 +428,32 @@ def write_md(a, out):
     for k, v in s.items():
         L.append(f"| `{k}` | {'not measured' if v is None else f'{v:.3f}'} | {tgt.get(k, '')} |")
     L.append("")
+    L.append("## Reading the figures\n")
+    L.append("- `dma_map_single()` rows repeat across boots to a few tenths "
+             "of a percent. `dma_map_sg()` rows repeat within a boot but move "
+             "between boots (see the per-boot ranges), most with 16 pages and "
+             "with 2 threads: the benchmark allocates its pages afresh in "
+             "every boot, and physically contiguous pages need fewer IOMMU "
+             "map calls. That is our reading, not yet counted (an IOMMU "
+             "trace of the map calls per boot would show it).")
+    mx = out["ratios"]["map_sg_mixed"]
+
+    def r(k):
+        return fmt(mx.get(k))
+    L.append("- In the test module's mixed lists (trusted), granule 16K over "
+             f"4K on the 4K kernel is {r('series-4k@16k_vs_series-4k@4k_trusted')} "
+             "and the 4K kernel over the 16K kernel at 16K "
+             f"{r('series-4k@16k_vs_series-16k@16k_trusted')}; untrusted, "
+             "where every entry bounces: "
+             f"{r('series-4k@16k_vs_series-4k@4k_untrusted')} and "
+             f"{r('series-4k@16k_vs_series-16k@16k_untrusted')}, 64K over 4K "
+             f"{r('series-4k@64k_vs_series-4k@4k_untrusted')} (bounce slots "
+             "padded to the granule, the padding zeroed). Why the trusted "
+             "figures differ that much is not yet explained; the number of "
+             "IOMMU map calls per list is the first thing to count.")
+    L.append("- Block reads run in host time: the random 4 KiB figures "
+             "agree across boots to about 10 %, the sequential ones vary "
+             "by up to 3 times and are not a measurement of the series.\n")
     titles = {
         "patched_vs_base_4k": "The series at granule 4K: patched over base",
         "map_unmap_16k_vs_4k": "4K kernel, granule 16K over granule 4K",
