@@ -196,6 +196,9 @@ export)
 			die "the cover letter and the branch description were both edited; keep one"
 		fi
 	fi
+	# b4's revision follows SERIES_VERSION, as the subject prefix does
+	# (a tree applied for an earlier revision keeps its change-id).
+	b4_tracking $branch | while IFS= read -r kv; do g config "${kv%%=*}" "${kv#*=}"; done
 	if [ "$n" -gt 1 ] && [ -z "$(g config branch.$branch.description || true)" ]; then
 		die "no cover letter text: git -C build/linux branch --edit-description $branch"
 	fi
