@@ -43,6 +43,17 @@ def stats(v):
             "min": round(min(v), 3), "max": round(max(v), 3), "n": len(v)}
 
 
+def quotient(d1, d2, key):
+    """Median of d1[key] over median of d2[key], with the range of the same
+    quotient taken boot by boot (d["boots"]: boot -> that boot's samples)."""
+    per = [statistics.median(d1["boots"][b]) / statistics.median(d2["boots"][b])
+           for b in d1["boots"] if b in d2["boots"]]
+    return {"ratio": round(statistics.median(d1[key]) /
+                           statistics.median(d2[key]), 3),
+            "boot_min": round(min(per), 3) if per else None,
+            "boot_max": round(max(per), 3) if per else None}
+
+
 def read_tsv(path):
     with open(path) as f:
         return list(csv.DictReader(f, delimiter="\t"))
@@ -93,18 +104,10 @@ def main():
 
     def ratio(k1, k2):
         """Median quotient of k1 over k2, with its per-boot range."""
-        m1, m2 = med(k1), med(k2)
-        if m1 is None or m2 is None:
+        if k1 not in cost or k2 not in cost:
             return None
-        per = []
-        for b in cost[k1]["boots"]:
-            if b in cost[k2]["boots"]:
-                per.append(statistics.median(cost[k1]["boots"][b]) /
-                           statistics.median(cost[k2]["boots"][b]))
-        return {"ratio": round(m1 / m2, 3),
-                "boot_min": round(min(per), 3) if per else None,
-                "boot_max": round(max(per), 3) if per else None,
-                "first_us": round(m1, 2), "second_us": round(m2, 2)}
+        return dict(quotient(cost[k1], cost[k2], "total"),
+                    first_us=round(med(k1), 2), second_us=round(med(k2), 2))
 
     keys = sorted({k[1:] for k in cost})
     comparisons = {
@@ -157,13 +160,7 @@ def main():
         k1, k2 = (c1, w), (c2, w)
         if k1 not in blk or k2 not in blk:
             return None
-        per = [statistics.median(blk[k2]["boots"][b]) /
-               statistics.median(blk[k1]["boots"][b])
-               for b in blk[k1]["boots"] if b in blk[k2]["boots"]]
-        return {"ratio": round(statistics.median(blk[k2]["mbs"]) /
-                               statistics.median(blk[k1]["mbs"]), 3),
-                "boot_min": round(min(per), 3) if per else None,
-                "boot_max": round(max(per), 3) if per else None}
+        return quotient(blk[k2], blk[k1], "mbs")
     ratios["blk_read_16k_vs_4k"] = {
         w: blk_ratio(w, "series-4k@4k", "series-4k@16k") for w in ("seq", "rand")}
     ratios["blk_read_64k_vs_4k"] = {
@@ -219,13 +216,7 @@ def main():
         k1, k2 = (c1, trust), (c2, trust)
         if k1 not in sgc or k2 not in sgc:
             return None
-        per = [statistics.median(sgc[k1]["boots"][b]) /
-               statistics.median(sgc[k2]["boots"][b])
-               for b in sgc[k1]["boots"] if b in sgc[k2]["boots"]]
-        return {"ratio": round(statistics.median(sgc[k1]["ns"]) /
-                               statistics.median(sgc[k2]["ns"]), 3),
-                "boot_min": round(min(per), 3) if per else None,
-                "boot_max": round(max(per), 3) if per else None}
+        return quotient(sgc[k1], sgc[k2], "ns")
     ratios["map_sg_mixed"] = {
         f"{c1}_vs_{c2}_{t}": sg_ratio(c1, c2, t)
         for c1, c2 in (("series-4k@4k", "base-4k@4k"),
