@@ -15,8 +15,7 @@
  *   e2e-io rate DEV seq|rand BLOCK MS
  *                                    O_DIRECT reads of BLOCK bytes for MS
  *                                    milliseconds, sequential or at random
- *                                    BLOCK-aligned offsets, and the CPU
- *                                    ticks they took (make bench)
+ *                                    BLOCK-aligned offsets (make bench)
  *
  * The byte at offset o of pattern(s) is byte (o & 7) (little endian) of
  * splitmix64(s ^ ((o >> 3) * 0x9E3779B97F4A7C15)).
@@ -1269,37 +1268,6 @@ static uint64_t now_ns(void)
 }
 
 /*
- * Busy and total CPU time of every CPU so far, in USER_HZ ticks, from the
- * first line of /proc/stat: user nice system idle iowait irq softirq steal.
- */
-static int cpu_ticks(uint64_t *busy, uint64_t *all)
-{
-	char buf[256], *p = buf;
-	uint64_t v[8] = { 0 };
-	ssize_t n;
-	int fd, i;
-
-	fd = open("/proc/stat", O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 5 || strncmp(buf, "cpu ", 4))
-		return -1;
-	buf[n] = '\0';
-	p += 4;
-	for (i = 0; i < 8; i++) {
-		while (*p == ' ')
-			p++;
-		while (*p >= '0' && *p <= '9')
-			v[i] = v[i] * 10 + (uint64_t)(*p++ - '0');
-	}
-	*busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-	*all = *busy + v[3] + v[4];
-	return 0;
-}
-
-/*
  * Read throughput: nothing is compared (make e2e checks the bytes), the
  * reads only have to succeed in full.  The random offsets come from a fixed
  * seed, so every run reads the same blocks in the same order.
@@ -1307,7 +1275,6 @@ static int cpu_ticks(uint64_t *busy, uint64_t *all)
 static int do_rate(const char *dev, int random, uint64_t block, uint64_t ms)
 {
 	uint64_t size, blocks, off = 0, ops = 0, start, t;
-	uint64_t busy0, all0, busy1, all1;
 	unsigned char *buf;
 	int fd;
 
@@ -1325,10 +1292,6 @@ static int do_rate(const char *dev, int random, uint64_t block, uint64_t ms)
 		return 1;
 	}
 	rnd_seed(1);
-	if (cpu_ticks(&busy0, &all0)) {
-		say("rate: no CPU times in /proc/stat");
-		return 1;
-	}
 	start = now_ns();
 	do {
 		ssize_t n;
@@ -1348,13 +1311,9 @@ static int do_rate(const char *dev, int random, uint64_t block, uint64_t ms)
 		ops++;
 		t = now_ns();
 	} while (t - start < ms * 1000000);
-	if (cpu_ticks(&busy1, &all1)) {
-		say("rate: no CPU times in /proc/stat");
-		return 1;
-	}
-	say("rate blk %s block %llu ops %llu bytes %llu ns %llu busy_ticks %llu all_ticks %llu",
+	say("rate blk %s block %llu ops %llu bytes %llu ns %llu",
 	    random ? "rand" : "seq", ull(block), ull(ops), ull(ops * block),
-	    ull(t - start), ull(busy1 - busy0), ull(all1 - all0));
+	    ull(t - start));
 	close(fd);
 	return 0;
 }
