@@ -26,7 +26,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=${LINUX_DIR:-$top/build/linux}
 pdir=$top/patches
-ver=${SERIES_VERSION:-8}
+ver=${SERIES_VERSION:-9}
 branch=series
 cover=$pdir/0000-cover-letter.patch
 # The series' b4 change-id: the same for every revision.
