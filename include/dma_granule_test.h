@@ -106,6 +106,7 @@ struct dgt_params {
 	unsigned int torture_ms;
 	bool untrusted;
 	bool bench;
+	unsigned int bench_parts;	/* bit i: dgt_bench_checks[i] */
 };
 
 extern struct dgt_params dgt_params;

@@ -124,6 +124,8 @@ mem=$work/mem.tsv
 printf 'config\tboot\ttrust\tkind\tsize\tcount\tpages\tpages_min\tpages_max\tfloor_pages\treach_bytes\tfloor_bytes\tpage_size\tgranule\n' > "$mem"
 lim=$work/limits.tsv
 printf 'config\tboot\ttrust\topt_mapping_size\tmax_mapping_size\tblk_max_hw_sectors_kb\n' > "$lim"
+counts=$work/counts.tsv
+printf 'config\tboot\twhat\tmaps\tunmaps\tmap_bytes\n' > "$counts"
 sg=$work/sg.tsv
 printf 'config\tboot\ttrust\tround\tlists\tentries\tbytes\titerations\tmap_ns\tunmap_ns\n' > "$sg"
 
@@ -154,26 +156,53 @@ boot_one() {	# boot_one <pass> <boot round> <configuration>
 	else
 		ic= args="granule_test.bench_mode=blk granule_test.bench_rounds=$BLK_INNER granule_test.bench_blkms=$BLKMS"
 	fi
+	# The map pass counts virtio-iommu's MAP and UNMAP requests per run
+	# in QEMU's trace (scripts/bench-count.awk; the disk is the endpoint
+	# of 00:02.0).  Tracing is QEMU's work, outside the guest's icount.
+	# The FIFO is held open here (read-write, which does not block) until
+	# QEMU is gone, so that neither side waits for the other to open it.
+	cnt=$work/$name-$1-$b.count
+	rm -f "$cnt" "$work/trace.fifo"
+	trace=
+	if [ "$1" = map ]; then
+		mkfifo "$work/trace.fifo"
+		exec 3<> "$work/trace.fifo"
+		awk -v disk=16 -f "$top/scripts/bench-count.awk" < "$work/trace.fifo" > "$cnt" 3>&- &
+		cpid=$!
+		trace="-trace enable=virtio_iommu_attach -trace enable=virtio_iommu_map -trace enable=virtio_iommu_unmap -D $work/trace.fifo"
+	fi
 	s=$(date +%s)
 	timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on \
 		-smp "$SMP" -m 2G -nodefaults -display none -serial stdio -no-reboot \
-		${ic:+-icount "$ic"} \
+		${ic:+-icount "$ic"} $trace \
 		-kernel "$k/arch/arm64/boot/Image.gz" \
 		-initrd "$work/initramfs-$(echo "${k#"$top"/}" | tr / -).cpio.gz" \
 		-append "console=ttyAMA0 rdinit=/init panic=-1 quiet dma_debug=off granule_test.bench=1 $args" \
 		-device virtio-iommu-pci,granule="$g" \
 		-drive if=none,id=d0,file="$work/disk.img",format=raw,cache=none,readonly=on \
-		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on \
-		-device pci-testdev \
-		< /dev/null 2>&1 | tr -d '\r' > "$log" || true
+		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=2 \
+		-device pci-testdev,addr=3 \
+		< /dev/null 3>&- 2>&1 | tr -d '\r' > "$log" 3>&- || true
+	if [ -n "$trace" ]; then
+		exec 3>&-
+		wait "$cpid"
+	fi
 	el=$(($(date +%s) - s))
 	ok=yes
 	grep -q '^GUEST: bench done\b' "$log" || ok=no
 	if [ "$1" = map ]; then
-		[ "$(grep -c '^GUEST: bench module [a-z]* load ok\b' "$log")" = 2 ] || ok=no
+		[ "$(grep -c '^GUEST: bench module [a-z]* part [12] load ok\b' "$log")" = 4 ] || ok=no
 		nl=$(grep -c '^GUEST: bench round .* us [0-9]' "$log" || true)
 	else
 		nl=$(grep -c '^GUEST: bench round .* rate blk .* ns [0-9]' "$log" || true)
+	fi
+	# One count per mark, and one before the first: a mark that made no
+	# disk request, or a run without a request of the device's, would
+	# pair the counts with the wrong runs.
+	if [ "$1" = map ] && [ "$(grep -c '^run ' "$cnt")" != \
+		"$(($(grep -c '^GUEST: bench mark ' "$log") + 1))" ]; then
+		echo "bench: $cnt: $(grep -c '^run ' "$cnt") counts for $(grep -c '^GUEST: bench mark ' "$log") marks" >&2
+		ok=no
 	fi
 	# A warning or fault makes the boot's figures worthless.
 	if grep -q -e 'fault from EP' -e 'WARNING:' -e 'BUG:' -e 'Oops' \
@@ -191,6 +220,14 @@ boot_one() {	# boot_one <pass> <boot round> <configuration>
 			sed "s/^/$name\t$b\t/" >> "$blk"
 		return
 	fi
+	# "GUEST: bench mark <n> <what>" began the count file's "run <n>".
+	[ -s "$cnt" ] && awk -v p="$name\t$b" 'FNR == NR { m[$2] = $4; um[$2] = $6; by[$2] = $8; next }
+		/^GUEST: bench mark [0-9]+ / && ($4 in m) {
+			w = $5
+			for (i = 6; i <= NF; i++)
+				w = w " " $i
+			printf "%s\t%s\t%s\t%s\t%s\n", p, w, m[$4], um[$4], by[$4]
+		}' "$cnt" "$log" >> "$counts"
 	sed -n 's/^GUEST: bench round \([0-9]*\) type \([^ ]*\) threads \([0-9]*\) pages \([0-9]*\) mode \([0-9]\) us \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\) \([0-9][0-9.]*\)\b.*/\1\t\2\t\3\t\4\t\5\t\6\t\7\t\8\t\9/p' "$log" |
 		sed "s/^/$name\t$b\t/" >> "$samples"
 	# The module's figures: "name value" pairs after "# bench mem"
@@ -198,7 +235,7 @@ boot_one() {	# boot_one <pass> <boot round> <configuration>
 	hw=$(sed -n 's/^GUEST: bench blk max_hw_sectors_kb \([0-9][0-9]*\)\b.*/\1/p' "$log")
 	for t in trusted untrusted; do
 		sed -n "s/^GUEST: dgt-bench $t:  *# bench dma opt_mapping_size \([0-9][0-9]*\) max_mapping_size \([0-9][0-9]*\)\b.*/\1\t\2/p" "$log" |
-			sed "s/^/$name\t$b\t$t\t/; s/\$/\t$hw/" >> "$lim"
+			head -n 1 | sed "s/^/$name\t$b\t$t\t/; s/\$/\t$hw/" >> "$lim"
 		grep "^GUEST: dgt-bench $t:  *# bench mem kind [a-z]* size [0-9]* count" "$log" |
 			sed 's/.*# bench mem //' |
 			awk -v p="$name\t$b\t$t" '{ l = p; for (i = 2; i <= NF; i += 2) l = l "\t" $i; print l }' >> "$mem"
@@ -212,7 +249,7 @@ pass map "$ROUNDS"
 pass blk "$BLK_ROUNDS"
 
 python3 "$top/scripts/bench-report.py" --samples "$samples" --blk "$blk" --meta "$meta" \
-	--mem "$mem" --sg "$sg" --limits "$lim" \
+	--mem "$mem" --sg "$sg" --limits "$lim" --counts "$counts" \
 	--json "$RESULTS/bench.json" --docs "$DOCS" --work "$work" \
 	--run "rounds=$ROUNDS inner=$INNER threads=$THREADS sizes=$SIZES secs=$SECS blkms=$BLKMS blk_rounds=$BLK_ROUNDS blk_inner=$BLK_INNER smp=$SMP sg_iters=$SG_ITERS icount=$ICOUNT"
 echo "bench: $(($(date +%s) - start)) s; $RESULTS/bench.json, $DOCS/performance.md"

@@ -185,7 +185,7 @@ module_cases() {	# module_cases <granule> <log>
 		'names no device' 'seed=0' 'max_size=1 out of range' \
 		'max_size=1073741824 out of range' 'iterations=0 out of range' \
 		'threads=65 out of range' 'torture_ms=0 out of range' \
-		'has a driver: untrusted=1'; do
+		'has a driver: untrusted=1' 'bench_parts=0 out of range'; do
 		i=$((i + 1))
 		grep -q "^GUEST: e2e badparam $i .*: refused, left none\b" "$log" &&
 			grep -q "^GUEST: e2e badparam $i message: dma_granule_test: .*$want" "$log" &&

@@ -90,6 +90,11 @@ module_param(bench, bool, 0444);
 MODULE_PARM_DESC(bench,
 		 "Benchmark mode: report memory use and dma_map_sg cost instead of checking (make bench)");
 
+static uint bench_parts = 3;
+module_param(bench_parts, uint, 0444);
+MODULE_PARM_DESC(bench_parts,
+		 "Benchmark mode's parts, a bit mask: 1 memory, 2 dma_map_sg (default 3, both)");
+
 struct dgt_params dgt_params;
 struct dgt_stats dgt_stats;
 
@@ -261,6 +266,11 @@ static bool dgt_run_device(struct dgt_dev *d, unsigned int index, u64 *ops)
 	if (mark)
 		pdev->untrusted = 1;
 	for (i = 0; i < nr; i++) {
+		if (dgt_params.bench && !(dgt_params.bench_parts & BIT(i))) {
+			dgt_ktap("    ok %u %s # SKIP not in bench_parts",
+				 i + 2, checks[i].name);
+			continue;
+		}
 		dgt_why_init(&why);
 		taint = dgt_taint();
 		checks[i].fn(d, &rng, &why);
@@ -433,6 +443,10 @@ static int dgt_check_params(void)
 		pr_err("torture_ms=%u out of range 1-600000\n", torture_ms);
 		return -EINVAL;
 	}
+	if (!bench_parts || bench_parts > 3) {
+		pr_err("bench_parts=%u out of range 1-3\n", bench_parts);
+		return -EINVAL;
+	}
 	dgt_params = (struct dgt_params) {
 		.seed = seed,
 		.max_size = max_size,
@@ -441,6 +455,7 @@ static int dgt_check_params(void)
 		.torture_ms = torture_ms,
 		.untrusted = untrusted,
 		.bench = bench,
+		.bench_parts = bench_parts,
 	};
 	return 0;
 }
