@@ -435,15 +435,21 @@ def plots(a, figures):
             lines.append(f"'{dat}' using 1:2:3:4 with yerrorlines title '{c}'")
         if not lines:
             continue
-        svg = os.path.join(a.docs, f"perf-map-cost-{tag}.svg")
-        gp = "\n".join([
-            "set terminal svg size 720,440 dynamic font 'sans,11'",
-            f"set output '{svg}'",
-            f"set title 'dma\\_map\\_single + unmap, {tag} domain, 1 thread (median, quartiles)'",
-            "set xlabel 'map size (KiB)'", "set ylabel 'microseconds (QEMU TCG)'",
-            "set logscale x 2", "set key top left", "set grid",
-            "plot " + ", ".join(lines), ""])
-        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+        gnuplot_svg(os.path.join(a.docs, f"perf-map-cost-{tag}.svg"), 440,
+                    f"dma\\_map\\_single + unmap, {tag} domain, 1 thread (median, quartiles)",
+                    "map size (KiB)", "microseconds (QEMU TCG)", "x", lines)
+
+
+def gnuplot_svg(svg, height, title, xlabel, ylabel, logscale, plots):
+    """One SVG plot of @plots (gnuplot plot clauses), log scale on the
+    axes in @logscale (base 2)."""
+    gp = "\n".join([
+        f"set terminal svg size 720,{height} dynamic font 'sans,11'",
+        f"set output '{svg}'", f"set title '{title}'",
+        f"set xlabel '{xlabel}'", f"set ylabel '{ylabel}'",
+        f"set logscale {logscale} 2", "set key top left", "set grid",
+        "plot " + ", ".join(plots), ""])
+    subprocess.run(["gnuplot"], input=gp, text=True, check=True)
 
 
 def mem_plot(a, memory):
@@ -468,15 +474,10 @@ def mem_plot(a, memory):
                     floors.append(f"'{dat}' using 1:3 with lines dashtype 2 title '{c} floor'")
         if not lines:
             continue
-        svg = os.path.join(a.docs, f"perf-memory-{trust}.svg")
-        gp = "\n".join([
-            "set terminal svg size 720,480 dynamic font 'sans,11'",
-            f"set output '{svg}'",
-            f"set title 'memory per object, {trust} device (pages taken / objects)'",
-            "set xlabel 'object size (bytes)'", "set ylabel 'KiB per object'",
-            "set logscale xy 2", "set key top left", "set grid",
-            "plot " + ", ".join(lines + floors), ""])
-        subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+        gnuplot_svg(os.path.join(a.docs, f"perf-memory-{trust}.svg"), 480,
+                    f"memory per object, {trust} device (pages taken / objects)",
+                    "object size (bytes)", "KiB per object", "xy",
+                    lines + floors)
 
 
 def fmt(r):
