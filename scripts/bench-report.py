@@ -68,8 +68,7 @@ def requests_per_op(key, per_run):
         ops = n["bytes"] / iova
         if ops >= 1:
             out[run] = {"requests_per_op": round(n["maps"] / ops, 3),
-                        "unmap_requests_per_op": round(n["unmaps"] / ops, 3),
-                        "ops": round(ops)}
+                        "unmap_requests_per_op": round(n["unmaps"] / ops, 3)}
     return out
 
 
@@ -740,6 +739,15 @@ def write_md(a, out):
                  "`requests → µs`, run by run (boot.round).  The lists "
                  "mapped come from the IOVA bytes the requests cover: each "
                  "one-page entry takes one page rounded up to the granule.\n")
+        odd = [f'`{m["config"]}` {m["domain"]} {m["pages"]} pages run '
+               f'{x["boot"]}.{x["round"]}'
+               for m in rq["map_sg"] for x in m["samples"]
+               if abs(x["unmap_requests_per_op"] - 1) > 0.001]
+        L.append("Each list must take exactly one UNMAP request (a "
+                 "power-of-two IOVA range): " + (
+                     "so every run did, which confirms the count of lists."
+                     if not odd else "these runs did not, and their counts "
+                     "of lists are suspect: " + ", ".join(odd) + ".") + "\n")
         L.append("| configuration | domain | pages | runs: requests per list → µs |")
         L.append("|---|---|---|---|")
         for m in rq["map_sg"]:
